@@ -1,0 +1,1 @@
+"""The campaign registry: campaigns, entry points, attribution and metrics."""

@@ -1,0 +1,43 @@
+"""Enumerations of the campaign domain."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Medium(StrEnum):
+    RADIO = "radio"
+    TV = "tv"
+    FLYER = "flyer"
+    POSTER = "poster"
+    STICKER = "sticker"
+    CALENDAR = "calendar"
+    NEWSPAPER = "newspaper"
+    WEB = "web"
+    OTHER = "other"
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    VOICE = "voice"
+
+
+class Attribution(StrEnum):
+    """How an inbound interaction was tied to a campaign."""
+
+    NUMBER = "number"
+    KEYWORD = "keyword"
+    PSA_CODE = "psa_code"
+    NONE = "none"
+
+
+class InteractionKind(StrEnum):
+    KEYWORD = "keyword"
+    UNMATCHED = "unmatched"
+    OPT_IN = "opt_in"
+    OPT_OUT = "opt_out"
+    OPT_BACK_IN = "opt_back_in"
+    HELP = "help"
+    CALL = "call"
+    MISSED_CALL = "missed_call"

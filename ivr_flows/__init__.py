@@ -1,0 +1,1 @@
+"""Voice flow definitions and the pure flow engine."""

@@ -1,0 +1,82 @@
+"""The application factory: one FastAPI app over one AppContext."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from outreach import __version__
+from outreach.context import AppContext
+from outreach.db import upgrade_schema
+from outreach.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    ctx: AppContext | None = None,
+    migrate: bool = True,
+    start_background: bool = True,
+) -> FastAPI:
+    """Builds the app; upgrades the schema first (or raises SchemaError with the reason)."""
+    if ctx is None:
+        if settings is None:
+            from outreach.settings import get_settings
+
+            settings = get_settings()
+        ctx = AppContext.from_settings(settings.ensure_secrets())
+    if migrate:
+        upgrade_schema(ctx.engine)
+    if ctx.settings.insecure_skip_signature:
+        log.warning(
+            "OUTREACH_INSECURE_SKIP_SIGNATURE is on: Twilio signatures are NOT checked. "
+            "Use this only for local development."
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stops = []
+        if start_background:
+            for starter in _background_starters():
+                stop = starter(ctx)
+                if stop is not None:
+                    stops.append(stop)
+        yield
+        for stop in stops:
+            stop()
+
+    app = FastAPI(title="Outreach", version=__version__, lifespan=lifespan)
+    app.state.ctx = ctx
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _describe(exc)})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    _include_routers(app)
+    return app
+
+
+def _describe(exc: RequestValidationError) -> list[dict[str, object]]:
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+
+
+def _include_routers(app: FastAPI) -> None:
+    from webhooks.sms import router as sms_router
+
+    app.include_router(sms_router)
+
+
+def _background_starters() -> list:  # type: ignore[type-arg]
+    """Background services started with the app; each returns a stop function or None."""
+    return []

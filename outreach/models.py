@@ -1,0 +1,8 @@
+"""Imports every table so the metadata (and Alembic) sees the whole schema."""
+
+from __future__ import annotations
+
+import campaigns.models  # noqa: F401
+from outreach.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,102 @@
+"""Anonymity: keyed contact ids, encrypted numbers while a send is pending, log scrubbing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken
+
+WHATSAPP_PREFIX = "whatsapp:"
+_PHONE_LIKE = re.compile(r"\+?\d[\d \-().]{6,}\d")
+
+
+@dataclass(frozen=True)
+class Address:
+    """A Twilio address split into channel and number (`whatsapp:+994…` or `+994…`)."""
+
+    number: str
+    whatsapp: bool
+
+    @classmethod
+    def parse(cls, raw: str) -> Address:
+        raw = (raw or "").strip()
+        if raw.lower().startswith(WHATSAPP_PREFIX):
+            return cls(number=raw[len(WHATSAPP_PREFIX) :].strip(), whatsapp=True)
+        return cls(number=raw, whatsapp=False)
+
+    def twilio_form(self) -> str:
+        return f"{WHATSAPP_PREFIX}{self.number}" if self.whatsapp else self.number
+
+
+def contact_id(number: str, key: str) -> str:
+    """Returns the anonymous contact id: HMAC-SHA256 of the normalised number under the key."""
+    normalized = normalize_number(number) or number.strip()
+    return hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def normalize_number(raw: str) -> str | None:
+    """Returns the E.164 form of a number, or None if it is not a valid phone number."""
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_valid_number(raw: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(raw, None))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def country_of(number: str) -> str | None:
+    """Returns the ISO country code of a number, or None; the number itself is not kept."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.region_code_for_number(parsed)
+
+
+class NumberVault:
+    """Encrypts a number for as long as a send is pending (Fernet, key from settings)."""
+
+    def __init__(self, key: str) -> None:
+        self._fernet = Fernet(key.encode())
+
+    def seal(self, number: str) -> str:
+        return self._fernet.encrypt(number.encode()).decode()
+
+    def open(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("encrypted number cannot be read with this key") from exc
+
+
+def scrub(text: str) -> str:
+    """Masks anything shaped like a phone number (a safety net under the logging rules)."""
+    return _PHONE_LIKE.sub("[number]", text)
+
+
+class ScrubbingFilter(logging.Filter):
+    """Logging filter that masks phone-number-like strings in every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not drop the record
+            return True
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+        return True

@@ -1,0 +1,1 @@
+"""The Twilio HTTP edge: signature checks, form parsing, TwiML rendering."""
