@@ -111,3 +111,12 @@ class Interaction(Base):
     external_sid: Mapped[str] = mapped_column(String(64))
     # The reply we gave, so a retried webhook gets the same answer (our text, not theirs).
     reply: Mapped[str | None] = mapped_column(String(1600))
+
+
+class RegistrySetting(Base):
+    """A registry-wide value from the campaigns file (the organisation block)."""
+
+    __tablename__ = "registry_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)

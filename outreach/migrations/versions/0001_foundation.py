@@ -1,8 +1,8 @@
-"""foundation: campaigns, numbers, keywords, hotlines, interactions
+"""foundation
 
 Revision ID: 0001_foundation
 Revises: 
-Create Date: 2026-11-28 03:19:51.060873
+Create Date: 2026-11-28 03:22:01.046201
 """
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def upgrade() -> None:
     sa.Column('options', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hotlines')),
     sa.UniqueConstraint('number', name=op.f('uq_hotlines_number'))
+    )
+    op.create_table('registry_settings',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_registry_settings'))
     )
     op.create_table('campaign_numbers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -118,6 +123,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_campaign_numbers_number'))
 
     op.drop_table('campaign_numbers')
+    op.drop_table('registry_settings')
     op.drop_table('hotlines')
     op.drop_table('campaigns')
     # ### end Alembic commands ###
