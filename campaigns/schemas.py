@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from campaigns.enums import Medium
 from outreach.privacy import is_valid_number, normalize_number
@@ -20,6 +20,9 @@ def _check_number(value: str) -> str:
     if not is_valid_number(text):
         raise ValueError(f"invalid phone number {text!r} (use E.164, e.g. +994125550101)")
     return normalize_number(text) or text
+
+
+PhoneNumber = Annotated[str, AfterValidator(_check_number)]
 
 
 def _check_languages(values: list[str]) -> list[str]:
@@ -62,16 +65,11 @@ class CampaignSpec(BaseModel):
     cost: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     timezone: str = "Asia/Baku"
-    numbers: list[str] = Field(default_factory=list)
+    numbers: list[PhoneNumber] = Field(default_factory=list)
     keywords: list[KeywordSpec] = Field(default_factory=list)
     replies: dict[str, str] = Field(default_factory=dict)
     psa_codes: list[str] = Field(default_factory=list)
     voice: VoiceSpec | None = None
-
-    @field_validator("numbers")
-    @classmethod
-    def _numbers(cls, values: list[str]) -> list[str]:
-        return [_check_number(v) for v in values]
 
     @field_validator("languages")
     @classmethod
@@ -104,17 +102,12 @@ class CampaignSpec(BaseModel):
 class HotlineSpec(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    number: str
+    number: PhoneNumber
     name: str
     languages: list[str] = Field(default_factory=lambda: ["az", "ru", "en"])
     flow: str | None = None
     timezone: str = "Asia/Baku"
     replies: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("number")
-    @classmethod
-    def _number(cls, value: str) -> str:
-        return _check_number(value)
 
     @field_validator("languages")
     @classmethod

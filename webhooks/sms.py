@@ -1,0 +1,60 @@
+"""POST /twilio/sms: Twilio's inbound message webhook (SMS and WhatsApp)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException, Response
+from twilio.twiml.messaging_response import MessagingResponse
+
+from campaigns.sms import InboundSms, handle_inbound_sms
+from outreach.privacy import Address
+from webhooks.deps import CtxDep
+from webhooks.security import SignedForm
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/twilio", tags=["twilio"])
+
+TWIML = "application/xml"
+APOLOGY = (
+    "Üzr istəyirik, mesajınızı indi emal edə bilmədik. / "
+    "Извините, сейчас не удалось обработать сообщение. / "
+    "Sorry, we could not process your message right now. Please try again later."
+)
+
+
+def twiml_message(text: str | None) -> Response:
+    """Renders a messaging reply; no text means an empty <Response/> (no SMS sent)."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return Response(content=str(response), media_type=TWIML)
+
+
+@router.post("/sms")
+def inbound_sms(form: SignedForm, ctx: CtxDep) -> Response:
+    """Answers an inbound SMS or WhatsApp message with the campaign's reply."""
+    fields = {name: str(form.get(name) or "").strip() for name in ("MessageSid", "From", "To")}
+    missing = [name for name, value in fields.items() if not value]
+    if missing:
+        raise HTTPException(status_code=400, detail=f"missing form field(s): {', '.join(missing)}")
+    message = InboundSms(
+        message_sid=fields["MessageSid"],
+        sender=Address.parse(fields["From"]),
+        to=Address.parse(fields["To"]),
+        body=str(form.get("Body") or ""),
+    )
+    session = ctx.sessions()
+    try:
+        outcome = handle_inbound_sms(session, ctx, message=message, now=ctx.clock())
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception(
+            "sms webhook failed; apologised to the sender",
+            extra={"contact": ctx.contact_id(message.sender.number)},
+        )
+        return twiml_message(APOLOGY)
+    finally:
+        session.close()
+    return twiml_message(outcome.reply)
