@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     twilio_account_sid: str = Field(
-        default="", validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "OUTREACH_TWILIO_ACCOUNT_SID")
+        default="",
+        validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "OUTREACH_TWILIO_ACCOUNT_SID"),
     )
     twilio_auth_token: str = Field(
         default="", validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "OUTREACH_TWILIO_AUTH_TOKEN")
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     quiet_hours_start: str = "22:00"
     quiet_hours_end: str = "08:00"
     opt_out_words: str = "DAYANDIR,СТОП,ОТПИСАТЬСЯ"
+    opt_in_words: str = "BƏLİ,HƏ,ДА"
     callbacks_per_day: int = 3
     send_rate_per_second: float = 10.0
     send_max_attempts: int = 5
@@ -58,6 +60,9 @@ class Settings(BaseSettings):
     dispatch_lease_seconds: int = 300
     scheduler_enabled: bool = True
     small_cell_k: int = 5
+    rollup_lag_hours: int = 2
+    lift_baseline_minutes: int = 30
+    lift_window_minutes: int = 10
     retention_days: int = 400
     campaigns_file: str = ""
     flows_dir: str = ""

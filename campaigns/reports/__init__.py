@@ -1,0 +1,1 @@
+"""Campaign reach reports: rollups, report queries, channel comparison, airing lift, exports."""

@@ -1,0 +1,235 @@
+"""Incremental hourly rollups that reports read instead of the raw log.
+
+How the numbers stay exact:
+- Additive numbers (interactions, calls, seconds, funnel steps, topics, opt-ins ...) live in
+  `rollup_counts`, one row per UTC hour x campaign x channel x language x metric x key.
+  A report sums the hours of its range.
+- Distinct contacts are not additive, so they are never stored as counts. Each contact id
+  gets a small integer (`report_contacts`), and `rollup_sets` keeps, per local day (in
+  OUTREACH_DEFAULT_TIMEZONE) x campaign x channel x language, the exact *set* of contacts as a
+  compressed bitmap. A report ORs the bitmaps of its cells and days and counts the bits, so
+  a person seen in many hours, days, channels or campaigns is counted once. New contacts are
+  those in the `first` set (first interaction ever) of a day in the range.
+
+How they stay current (refresh, run before every report and by `outreach rollups rebuild`):
+- Each source keeps a high-water id in `rollup_state`. A refresh takes the rows above it,
+  recomputes the *whole hours* they fall in from the raw rows (delete + insert, so it is
+  idempotent), and ORs their contacts into the day sets (a union, so also idempotent).
+- The trailing OUTREACH_ROLLUP_LAG_HOURS are always recomputed too: that catches rows
+  committed late with a lower id (PostgreSQL sequences) and calls whose duration arrives
+  later by status callback. Refreshes are serialised by locking the state rows.
+- Recording code needs no change: the log stays the single source of truth and a rebuild
+  from it gives the same numbers (tested).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from campaigns.reports import bitsets
+from campaigns.reports.models import ReportContact, RollupCount, RollupSet, RollupState
+from campaigns.reports.sources import SOURCES, hour_of, presence_rows
+
+SEEN, FIRST = "seen", "first"
+SetKey = tuple[date, str, int, str, str]
+
+
+@dataclass
+class RefreshStats:
+    hours: int = 0
+    contacts_rows: int = 0
+
+
+def refresh(session: Session, *, zone: ZoneInfo, now: datetime, lag_hours: int = 2) -> RefreshStats:
+    """Folds raw rows newer than the high-water marks (and the trailing hours) into rollups."""
+    states = _lock_states(session)
+    hours: set[datetime] = set()
+    tops: dict[str, int] = {}
+    for source in SOURCES:
+        low = states[source.name].high_water
+        tops[source.name] = top = source.max_id(session)
+        if top > low:
+            hours.update(hour_of(t) for t in source.times_between(session, low, top))
+    latest = hour_of(now)
+    hours.update(latest - timedelta(hours=i) for i in range(lag_hours + 1))
+    for start, end in _spans(sorted(hours)):
+        _recompute_counts(session, start, end)
+    low_i = states["interactions"].high_water
+    rows = list(presence_rows(session, low=low_i, high=tops["interactions"]))
+    rows += presence_rows(session, start=latest - timedelta(hours=lag_hours), high=low_i)
+    _fold_contacts(session, rows, zone=zone)
+    for source in SOURCES:
+        states[source.name].high_water = tops[source.name]
+        states[source.name].refreshed_at = now
+    session.flush()
+    return RefreshStats(hours=len(hours), contacts_rows=len(rows))
+
+
+def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
+    """Drops every rollup and rebuilds them from the raw log, one local day at a time."""
+    states = _lock_states(session)
+    session.execute(delete(RollupCount))
+    session.execute(delete(RollupSet))
+    session.execute(delete(ReportContact))
+    tops = {s.name: s.max_id(session) for s in SOURCES}
+    first = _first_time(session)
+    stats = RefreshStats()
+    if first is not None:
+        day = first.astimezone(zone).date()
+        last = now.astimezone(zone).date()
+        known: dict[str, int] = {}
+        while day <= last:
+            start = datetime.combine(day, datetime.min.time(), zone)
+            end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+            _recompute_counts(session, start, end)
+            rows = list(presence_rows(session, start=start, end=end))
+            _fold_contacts(session, rows, zone=zone, known=known, fresh=True)
+            stats.hours += 24
+            stats.contacts_rows += len(rows)
+            day += timedelta(days=1)
+    for source in SOURCES:
+        states[source.name].high_water = tops[source.name]
+        states[source.name].refreshed_at = now
+    session.flush()
+    return stats
+
+
+def _first_time(session: Session) -> datetime | None:
+    from campaigns.models import Interaction
+
+    return session.scalar(select(func.min(Interaction.created_at)))
+
+
+def _lock_states(session: Session) -> dict[str, RollupState]:
+    existing = {s.name for s in SOURCES}
+    have = set(session.scalars(select(RollupState.source)))
+    for name in existing - have:
+        session.add(RollupState(source=name, high_water=0))
+    session.flush()
+    # FOR UPDATE serialises concurrent refreshes on PostgreSQL (SQLite has one writer anyway).
+    rows = session.scalars(select(RollupState).with_for_update().order_by(RollupState.source))
+    return {row.source: row for row in rows}
+
+
+def _spans(hours: list[datetime]) -> Iterable[tuple[datetime, datetime]]:
+    """Merges sorted hours into contiguous [start, end) spans."""
+    start = prev = None
+    for hour in hours:
+        if start is None or prev is None:
+            start = prev = hour
+        elif hour == prev + timedelta(hours=1):
+            prev = hour
+        else:
+            yield start, prev + timedelta(hours=1)
+            start = prev = hour
+    if start is not None and prev is not None:
+        yield start, prev + timedelta(hours=1)
+
+
+def _recompute_counts(session: Session, start: datetime, end: datetime) -> None:
+    session.execute(delete(RollupCount).where(RollupCount.hour >= start, RollupCount.hour < end))
+    rows: list[dict[str, object]] = []
+    for source in SOURCES:
+        for (hour, campaign_id, channel, language, metric, key), value in source.counts(
+            session, start, end
+        ).items():
+            rows.append(
+                {
+                    "hour": hour,
+                    "campaign_id": campaign_id,
+                    "channel": channel,
+                    "language": language,
+                    "metric": metric,
+                    "key": key[:64],
+                    "value": value,
+                }
+            )
+    merged: dict[tuple[object, ...], dict[str, object]] = {}
+    for row in rows:
+        ident = tuple(v for k, v in row.items() if k != "value")
+        if ident in merged:
+            merged[ident]["value"] = int(merged[ident]["value"]) + int(row["value"])  # type: ignore[call-overload]
+        else:
+            merged[ident] = row
+    for chunk in _chunks(list(merged.values()), 5000):
+        session.execute(insert(RollupCount), chunk)
+
+
+def _chunks(items: list[dict[str, object]], size: int) -> Iterable[list[dict[str, object]]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _fold_contacts(
+    session: Session,
+    rows: list[tuple[datetime, int, str, str, str]],
+    *,
+    zone: ZoneInfo,
+    known: dict[str, int] | None = None,
+    fresh: bool = False,
+) -> None:
+    """ORs the rows' contacts into the day sets, numbering contacts seen for the first time."""
+    if not rows:
+        return
+    from campaigns.reports.contacts import ContactNumbering
+
+    numbering = ContactNumbering(session, known=known, fresh=fresh)
+    ids = numbering.resolve(rows)
+    additions: dict[SetKey, list[int]] = defaultdict(list)
+    for (at, campaign_id, channel, language, _contact), number in zip(rows, ids, strict=True):
+        additions[(at.astimezone(zone).date(), SEEN, campaign_id, channel, language)].append(number)
+    for number, at in numbering.firsts.items():
+        additions[(at.astimezone(zone).date(), FIRST, -1, "*", "*")].append(number)
+    removals: dict[SetKey, list[int]] = defaultdict(list)
+    for number, old in numbering.moved.items():
+        removals[(old.astimezone(zone).date(), FIRST, -1, "*", "*")].append(number)
+    _write_sets(session, additions, removals, fresh=fresh)
+
+
+def _write_sets(
+    session: Session,
+    additions: dict[SetKey, list[int]],
+    removals: dict[SetKey, list[int]],
+    *,
+    fresh: bool,
+) -> None:
+    keys = set(additions) | set(removals)
+    existing: dict[SetKey, RollupSet] = {}
+    if not fresh:
+        for key in keys:
+            row = session.get(RollupSet, key)
+            if row is not None:
+                existing[key] = row
+    new_rows = []
+    for key in keys:
+        row = existing.get(key)
+        bits = bitsets.decode(row.members) if row is not None else 0
+        bits |= bitsets.from_sorted(sorted(additions.get(key, [])))
+        gone = removals.get(key)
+        if gone:
+            bits &= ~bitsets.from_sorted(sorted(gone))
+        if row is not None:
+            row.members, row.size = bitsets.encode(bits), bits.bit_count()
+        else:
+            day, kind, campaign_id, channel, language = key
+            new_rows.append(
+                {
+                    "day": day,
+                    "kind": kind,
+                    "campaign_id": campaign_id,
+                    "channel": channel,
+                    "language": language,
+                    "members": bitsets.encode(bits),
+                    "size": bits.bit_count(),
+                }
+            )
+    if new_rows:
+        session.execute(insert(RollupSet), new_rows)
+    session.flush()

@@ -1,0 +1,61 @@
+"""Report use cases shared by the API, the dashboard, the CSV export and the terminal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from campaigns.reports import lift, queries, rollups, suppression
+from campaigns.reports.filters import ReportFilter, resolve
+from outreach.settings import Settings
+
+
+def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datetime):  # type: ignore[no-untyped-def]
+    zone = ZoneInfo(settings.default_timezone)
+    rollups.refresh(session, zone=zone, now=now, lag_hours=settings.rollup_lag_hours)
+    return resolve(session, flt, zone=zone)
+
+
+def report(
+    session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
+) -> dict[str, Any]:
+    """Returns the reach report of a filter; small cells hidden unless exact."""
+    result = queries.campaign_report(session, _prepare(session, settings, flt, now))
+    return result if exact else suppression.protect_report(result, settings.small_cell_k)
+
+
+def channels(
+    session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
+) -> dict[str, Any]:
+    """Returns the channel comparison of a filter; small cells hidden unless exact."""
+    result = queries.channel_comparison(session, _prepare(session, settings, flt, now))
+    return result if exact else suppression.protect_channels(result, settings.small_cell_k)
+
+
+def airing_lift(
+    session: Session,
+    *,
+    settings: Settings,
+    flt: ReportFilter,
+    now: datetime,
+    exact: bool,
+    before: int | None = None,
+    after: int | None = None,
+) -> dict[str, Any]:
+    """Returns the airing lift of a filter; small cells hidden unless exact."""
+    scope = resolve(session, flt, zone=ZoneInfo(settings.default_timezone))
+    result = lift.airing_lift(
+        session,
+        scope,
+        before=before or settings.lift_baseline_minutes,
+        after=after or settings.lift_window_minutes,
+    )
+    return result if exact else lift.protect_lift(result, settings.small_cell_k)
+
+
+def rebuild(session: Session, *, settings: Settings, now: datetime) -> rollups.RefreshStats:
+    """Rebuilds every rollup from the raw log."""
+    return rollups.rebuild(session, zone=ZoneInfo(settings.default_timezone), now=now)

@@ -1,0 +1,1 @@
+"""Users, roles, password hashing, login sessions, CSRF tokens and API tokens."""
