@@ -28,7 +28,9 @@ def validate(path: FileArg) -> None:
         console.print(f"{path}: OK ({count} campaigns)", style="green", markup=False)
         return
     for problem in report.problems:
-        console.print(f"{path}:{problem}", style="red", markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            f"{path}:{problem}", style="red", markup=False, highlight=False, soft_wrap=True
+        )
     console.print(f"{len(report.problems)} error(s)")
     raise typer.Exit(1)
 
@@ -54,8 +56,12 @@ def list_campaigns() -> None:
     with make_session_factory(engine)() as session:
         for c in session.scalars(select(Campaign).order_by(Campaign.code)):
             table.add_row(
-                c.code, str(c.medium), c.region or "", f"{c.start_date}..{c.end_date}",
-                " ".join(n.number for n in c.numbers), " ".join(k.keyword for k in c.keywords),
+                c.code,
+                str(c.medium),
+                c.region or "",
+                f"{c.start_date}..{c.end_date}",
+                " ".join(n.number for n in c.numbers),
+                " ".join(k.keyword for k in c.keywords),
             )
     console.print(table)
 

@@ -37,3 +37,10 @@ def guess_language(body: str, default: str) -> str:
         if ch in "əƏışŞğĞçÇöÖüÜİ":
             return "az"
     return default
+
+
+def display_upper(word: str, language: str) -> str:
+    """Upper-cases a keyword for display; Azerbaijani and Turkish keep i→İ and ı→I."""
+    if language in ("az", "tr"):
+        word = word.replace("i", "İ").replace("ı", "I")
+    return word.upper()

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.enums import Attribution, Channel, InteractionKind
-from campaigns.keywords import first_word, guess_language
+from campaigns.keywords import display_upper, first_word, guess_language
 from campaigns.models import Campaign, CampaignNumber, Interaction, Keyword
 from campaigns.registry import organisation
 from outreach.context import AppContext
@@ -67,9 +67,17 @@ def handle_inbound_sms(
     command = _command(session, ctx, message=message, contact=contact, word=word, now=now)
     if command is not None:
         return _record(
-            session, ctx, message=message, contact=contact, now=now, reply=command.reply,
-            kind=command.kind, campaign_id=command.campaign_id, language=command.language,
-            keyword=None, attribution=Attribution.NONE if command.campaign_id is None else Attribution.KEYWORD,
+            session,
+            ctx,
+            message=message,
+            contact=contact,
+            now=now,
+            reply=command.reply,
+            kind=command.kind,
+            campaign_id=command.campaign_id,
+            language=command.language,
+            keyword=None,
+            attribution=Attribution.NONE if command.campaign_id is None else Attribution.KEYWORD,
         )
 
     match = match_keyword(session, number=message.to.number, word=word)
@@ -77,20 +85,42 @@ def handle_inbound_sms(
         keyword, campaign = match
         reply = campaign.replies.get(keyword.language) or next(iter(campaign.replies.values()), "")
         return _record(
-            session, ctx, message=message, contact=contact, now=now, reply=reply,
-            kind=InteractionKind.KEYWORD, campaign_id=campaign.id, language=keyword.language,
-            keyword=keyword.normalized, attribution=Attribution.KEYWORD,
+            session,
+            ctx,
+            message=message,
+            contact=contact,
+            now=now,
+            reply=reply,
+            kind=InteractionKind.KEYWORD,
+            campaign_id=campaign.id,
+            language=keyword.language,
+            keyword=keyword.normalized,
+            attribution=Attribution.KEYWORD,
         )
     language, reply = default_reply(session, number=message.to.number, body=message.body)
     return _record(
-        session, ctx, message=message, contact=contact, now=now, reply=reply,
-        kind=InteractionKind.UNMATCHED, campaign_id=None, language=language, keyword=None,
+        session,
+        ctx,
+        message=message,
+        contact=contact,
+        now=now,
+        reply=reply,
+        kind=InteractionKind.UNMATCHED,
+        campaign_id=None,
+        language=language,
+        keyword=None,
         attribution=Attribution.NONE,
     )
 
 
 def _command(
-    session: Session, ctx: AppContext, *, message: InboundSms, contact: str, word: str, now: datetime
+    session: Session,
+    ctx: AppContext,
+    *,
+    message: InboundSms,
+    contact: str,
+    word: str,
+    now: datetime,
 ) -> CommandReply | None:
     """Answers opt-out, opt-in and help words; None when the word is not a command."""
     return None
@@ -117,27 +147,18 @@ def default_reply(session: Session, *, number: str, body: str) -> tuple[str, str
     language = guess_language(body, languages[0])
     templates: dict[str, str] = org.get("default_reply") or {}
     template = templates.get(language) or templates.get(languages[0]) or FALLBACK_DEFAULT
-    words = session.scalars(
-        select(Keyword.keyword)
-        .join(CampaignNumber, CampaignNumber.campaign_id == Keyword.campaign_id)
-        .where(CampaignNumber.number == number)
-        .order_by(Keyword.id)
-    ).all()
-    if not words:
-        return language, template.split("{keywords}")[-1].lstrip(" .:") or template
-    own = [w for w, lang in _with_language(session, number) if lang == language] or list(words)
-    listed = ", ".join(w.upper() for w in dict.fromkeys(own))
-    return language, template.replace("{keywords}", listed)[:MAX_REPLY]
-
-
-def _with_language(session: Session, number: str) -> list[tuple[str, str]]:
     rows = session.execute(
         select(Keyword.keyword, Keyword.language)
         .join(CampaignNumber, CampaignNumber.campaign_id == Keyword.campaign_id)
         .where(CampaignNumber.number == number)
         .order_by(Keyword.id)
     ).all()
-    return [(r[0], r[1]) for r in rows]
+    if not rows:
+        # An unknown number: no keywords to list, keep the rest of the message (the hotline).
+        return language, template.split("{keywords}")[-1].lstrip(" .:") or template
+    own = [(w, lang) for w, lang in rows if lang == language] or [(w, lang) for w, lang in rows]
+    listed = ", ".join(dict.fromkeys(display_upper(w, lang) for w, lang in own))
+    return language, template.replace("{keywords}", listed)[:MAX_REPLY]
 
 
 def _by_sid(session: Session, sid: str) -> Interaction | None:
@@ -182,7 +203,13 @@ def _record(
             raise
         return SmsOutcome(reply=existing.reply, interaction_id=existing.id, duplicate=True)
     event(
-        log, "sms handled", contact=contact, channel=str(message.channel), kind=str(kind),
-        campaign_id=campaign_id, keyword=keyword, language=language,
+        log,
+        "sms handled",
+        contact=contact,
+        channel=str(message.channel),
+        kind=str(kind),
+        campaign_id=campaign_id,
+        keyword=keyword,
+        language=language,
     )
     return SmsOutcome(reply=reply, interaction_id=row.id)

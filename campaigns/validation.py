@@ -77,7 +77,7 @@ def validate_text(text: str, path: Path, report: Report | None = None) -> Report
         return report
     report.parsed = parsed
     _cross_checks(parsed, add, path.parent)
-    for index, camp in enumerate(parsed.campaigns):
+    for camp in parsed.campaigns:
         for lang, reply in sorted(camp.replies.items()):
             seg = count_segments(reply)
             report.notes.append(f"{camp.code} reply [{lang}]: {seg.describe()}")
@@ -101,7 +101,10 @@ def _cross_checks(parsed: CampaignFile, add: Callable[[Path_, str], None], base:
     for index, camp in enumerate(parsed.campaigns):
         at: Path_ = ("campaigns", index)
         if camp.code in seen_codes:
-            add((*at, "code"), f"duplicate campaign code {camp.code!r} (also campaigns[{seen_codes[camp.code]}])")
+            add(
+                (*at, "code"),
+                f"duplicate campaign code {camp.code!r} (also campaigns[{seen_codes[camp.code]}])",
+            )
         seen_codes.setdefault(camp.code, index)
         if camp.end < camp.start:
             add((*at, "end"), f"date range ends ({camp.end}) before it starts ({camp.start})")

@@ -20,7 +20,9 @@ class KeyValueFormatter(logging.Formatter):
         extras = {k: v for k, v in vars(record).items() if k not in _RESERVED}
         if not extras:
             return base
-        pairs = " ".join(f"{k}={json.dumps(v, default=str, ensure_ascii=False)}" for k, v in extras.items())
+        pairs = " ".join(
+            f"{k}={json.dumps(v, default=str, ensure_ascii=False)}" for k, v in extras.items()
+        )
         return f"{base} {pairs}"
 
 

@@ -99,6 +99,29 @@ def db_upgrade() -> None:
     console.print("schema is up to date")
 
 
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models have changes no migration covers (alembic check, on a scratch DB)."""
+    import tempfile
+
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    from outreach.db import alembic_config, make_engine, upgrade_schema
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/check.db"
+        engine = make_engine(url)
+        upgrade_schema(engine)
+        engine.dispose()
+        try:
+            command.check(alembic_config(url))
+        except CommandError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    console.print("migrations match the models")
+
+
 def _load_campaigns(settings: Settings, path: Path) -> None:
     from campaigns.registry import InvalidCampaignFile, load_file
     from outreach.db import make_engine, make_session_factory, session_scope, upgrade_schema
@@ -132,9 +155,12 @@ def _print_entry_points(settings: Settings) -> None:
         for c in session.scalars(select(Campaign).order_by(Campaign.id)):
             voice = (c.options.get("voice") or {}).get("flow", "")
             table.add_row(
-                c.code, str(c.medium), " ".join(n.number for n in c.numbers),
+                c.code,
+                str(c.medium),
+                " ".join(n.number for n in c.numbers),
                 " ".join(f"{k.keyword}({k.language})" for k in c.keywords),
-                " ".join(c.options.get("psa_codes", [])), voice,
+                " ".join(c.options.get("psa_codes", [])),
+                voice,
             )
         for h in session.scalars(select(Hotline)):
             table.add_row(h.name, "hotline", h.number, "", "", h.options.get("flow") or "")
@@ -146,8 +172,12 @@ def text(
     body: Annotated[str, typer.Argument(help="The message text.")],
     to: Annotated[str, typer.Option("--to", help="The number texted (a campaign number).")],
     from_: Annotated[str, typer.Option("--from", help="The sender.")] = "+994501234567",
-    url: Annotated[str | None, typer.Option(help="Service base URL (default: the public URL).")] = None,
-    in_process: Annotated[bool, typer.Option("--in-process", help="Skip HTTP; run the app here.")] = False,
+    url: Annotated[
+        str | None, typer.Option(help="Service base URL (default: the public URL).")
+    ] = None,
+    in_process: Annotated[
+        bool, typer.Option("--in-process", help="Skip HTTP; run the app here.")
+    ] = False,
     whatsapp: Annotated[bool, typer.Option(help="Send as WhatsApp.")] = False,
 ) -> None:
     """Send a signed inbound SMS to the service and print the reply (no phone needed)."""
@@ -157,8 +187,13 @@ def text(
     import secrets as _secrets
 
     params = {
-        "MessageSid": "SM" + _secrets.token_hex(16), "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
-        "From": sender, "To": recipient, "Body": body, "NumMedia": "0", "SmsStatus": "received",
+        "MessageSid": "SM" + _secrets.token_hex(16),
+        "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
+        "From": sender,
+        "To": recipient,
+        "Body": body,
+        "NumMedia": "0",
+        "SmsStatus": "received",
         "ApiVersion": "2010-04-01",
     }
     status, reply = post_signed(settings, "/twilio/sms", params, url=url, in_process=in_process)

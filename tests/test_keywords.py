@@ -68,6 +68,8 @@ def test_guess_language_reads_the_script() -> None:
         ("д" * 135, "UCS-2", 3),
     ],
 )
-def test_segment_counts_follow_gsm7_and_ucs2_limits(text: str, encoding: str, segments: int) -> None:
+def test_segment_counts_follow_gsm7_and_ucs2_limits(
+    text: str, encoding: str, segments: int
+) -> None:
     info = count_segments(text)
     assert (info.encoding, info.segments) == (encoding, segments)
