@@ -1,0 +1,1 @@
+"""Follow-up SMS series: opt-in, schedule, outbox dispatch, delivery status, opt-out."""

@@ -1,0 +1,341 @@
+"""The outbox dispatcher: claims due rows atomically, sends them, records what happened.
+
+Delivery guarantee (see BENCHMARKS.md, "Follow-up dispatch"): at least once. A row is claimed
+under a lease and committed before its send; the result is committed right after. A worker
+killed between the two leaves the row claimed; once the lease expires any worker puts it back
+to pending and sends it again, so the one message that was on the wire at the kill may reach
+the person twice. Rows claimed in the same batch but not yet sent go out exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign
+from outreach.context import AppContext
+from outreach.db import session_scope
+from outreach.followups.consent import (
+    fail_enrollment,
+    finish_if_done,
+    is_suppressed,
+    opt_out,
+)
+from outreach.followups.delivery import status_from_twilio
+from outreach.followups.models import Enrollment, EnrollmentStatus, OutboxMessage, OutboxStatus
+from outreach.followups.schedule import QuietHours
+from outreach.followups.schemas import FollowupsSpec, parse_followups
+from outreach.gateway import PERMANENT_CODES, GatewayError, TwilioGateway, get_gateway
+from outreach.logs import event
+from outreach.privacy import Address
+
+log = logging.getLogger(__name__)
+
+BATCH_MAX = 200
+STATUS_PATH = "/twilio/sms/status"
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    released: int = 0
+    reclaimed: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a send needs, read before the send so no transaction stays open over HTTP."""
+
+    row_id: int
+    to: str
+    sender: str
+    body: str
+
+
+class Dispatcher:
+    """Sends due outbox rows through the gateway; safe to run in several workers at once."""
+
+    def __init__(self, ctx: AppContext, gateway: TwilioGateway | None = None) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.gateway = gateway or get_gateway(ctx)
+        self.lease = timedelta(seconds=max(1, self.settings.dispatch_lease_seconds))
+        # Stop sending a batch this long before its lease ends; the rest is released.
+        self.margin = min(self.lease / 2, timedelta(seconds=30))
+        self._specs: dict[int, tuple[FollowupsSpec | None, QuietHours]] = {}
+
+    @property
+    def batch_size(self) -> int:
+        rate = self.settings.send_rate_per_second
+        if rate <= 0:
+            return BATCH_MAX
+        # A batch must go out well within its lease at the configured rate.
+        return max(1, min(BATCH_MAX, int(rate * self.lease.total_seconds() / 4)))
+
+    def run_once(self, limit: int | None = None) -> DispatchReport:
+        """Claims one batch of due rows and sends it; returns what happened."""
+        report = DispatchReport()
+        self._specs.clear()
+        now = self.ctx.clock()
+        token = uuid.uuid4().hex
+        with session_scope(self.ctx.sessions) as session:
+            report.reclaimed = self._reclaim_expired(session, now)
+            ids = self._claim(session, now, token, limit or self.batch_size)
+        report.claimed = len(ids)
+        for row_id in ids:
+            outcome = self._process(row_id, token)
+            report.add(outcome)
+        return report
+
+    def run_until_idle(self, max_batches: int = 1_000_000) -> DispatchReport:
+        """Runs batches until none is due (used by tests, the benchmark and `--once`)."""
+        total = DispatchReport()
+        for _ in range(max_batches):
+            report = self.run_once()
+            for name in (
+                "claimed",
+                "sent",
+                "retried",
+                "failed",
+                "cancelled",
+                "deferred",
+                "released",
+                "reclaimed",
+            ):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            if report.claimed == 0:
+                break
+        return total
+
+    def _reclaim_expired(self, session: Session, now: datetime) -> int:
+        """Puts rows whose lease ran out back to pending (or failed when out of attempts)."""
+        expired = (OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
+        exhausted = OutboxMessage.attempts >= self.settings.send_max_attempts
+        session.execute(
+            update(OutboxMessage)
+            .where(*expired, exhausted)
+            .values(status=OutboxStatus.FAILED, claim_token=None, lease_until=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result = session.execute(
+            update(OutboxMessage)
+            .where(*expired)
+            .values(status=OutboxStatus.PENDING, claim_token=None, lease_until=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            log.warning("re-queued follow-ups whose lease expired", extra={"rows": count})
+        return count
+
+    def _claim(self, session: Session, now: datetime, token: str, limit: int) -> list[int]:
+        """Marks up to `limit` due rows as ours in one statement (atomic on both databases)."""
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now)
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        if not self.settings.is_sqlite:
+            # PostgreSQL: concurrent workers skip each other's rows instead of waiting.
+            due = due.with_for_update(skip_locked=True)
+        # SQLite: the UPDATE takes the database write lock before it reads, so one claimer
+        # at a time sees the pending rows; the claim token tells each worker which are its own.
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(
+                status=OutboxStatus.CLAIMED,
+                claim_token=token,
+                lease_until=now + self.lease,
+                attempts=OutboxMessage.attempts + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        ids = session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.claim_token == token)
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        ).all()
+        return list(ids)
+
+    def _process(self, row_id: int, token: str) -> str:
+        """Sends one claimed row; returns the outcome name."""
+        with session_scope(self.ctx.sessions) as session:
+            prepared = self._prepare(session, row_id, token)
+        if not isinstance(prepared, _Job):
+            return prepared
+        callback = self.settings.public_url.rstrip("/") + STATUS_PATH
+        try:
+            result = self.gateway.send_sms(
+                to=prepared.to, from_=prepared.sender, body=prepared.body, status_callback=callback
+            )
+        except GatewayError as exc:
+            with session_scope(self.ctx.sessions) as session:
+                return self._record_error(session, row_id, token, exc)
+        return self._record_sent(row_id, token, result.sid, result.status)
+
+    def _prepare(self, session: Session, row_id: int, token: str) -> _Job | str:
+        row = session.get(OutboxMessage, row_id)
+        if row is None or row.claim_token != token or row.status != OutboxStatus.CLAIMED:
+            return "cancelled"  # opted out (or re-claimed) since we claimed it
+        now = self.ctx.clock()
+        if row.lease_until is not None and now >= row.lease_until - self.margin:
+            _release(row, now)
+            return "released"
+        enrollment = session.get(Enrollment, row.enrollment_id)
+        if (
+            enrollment is None
+            or enrollment.status != EnrollmentStatus.ACTIVE
+            or enrollment.number_enc is None
+            or is_suppressed(session, row.contact_id)
+        ):
+            row.status = OutboxStatus.CANCELLED
+            row.claim_token = None
+            if enrollment is not None:
+                finish_if_done(session, enrollment, now)
+            return "cancelled"
+        spec, quiet = self._spec(session, row.campaign_id)
+        allowed = quiet.next_allowed(now, enrollment.timezone)
+        if allowed > now:
+            # Woke up inside quiet hours (e.g. after downtime): wait for the morning.
+            _release(row, now, due_at=allowed)
+            return "deferred"
+        body = _text(spec, enrollment, row.step)
+        if body is None:
+            row.status = OutboxStatus.FAILED
+            row.claim_token = None
+            finish_if_done(session, enrollment, now)
+            log.error("follow-up text missing (series changed?)", extra={"outbox_id": row.id})
+            return "failed"
+        number = self.ctx.vault.open(enrollment.number_enc)
+        whatsapp = enrollment.channel == "whatsapp"
+        return _Job(
+            row_id=row.id,
+            to=Address(number, whatsapp).twilio_form(),
+            sender=Address(enrollment.sender, whatsapp).twilio_form(),
+            body=body,
+        )
+
+    def _spec(self, session: Session, campaign_id: int) -> tuple[FollowupsSpec | None, QuietHours]:
+        cached = self._specs.get(campaign_id)
+        if cached is None:
+            campaign = session.get(Campaign, campaign_id)
+            spec = parse_followups(campaign.options or {}) if campaign is not None else None
+            cached = (spec, QuietHours.for_campaign(self.settings, spec))
+            self._specs[campaign_id] = cached
+        return cached
+
+    def _record_sent(self, row_id: int, token: str, sid: str | None, status: str) -> str:
+        for keep_sid in (True, False):
+            try:
+                with session_scope(self.ctx.sessions) as session:
+                    self._mark_sent(session, row_id, token, sid if keep_sid else None, status)
+                return "sent"
+            except IntegrityError:
+                # A sid we already hold: real Twilio never repeats one; mocks do. Keep the send.
+                log.warning("provider returned a message sid twice", extra={"outbox_id": row_id})
+        return "sent"
+
+    def _mark_sent(
+        self, session: Session, row_id: int, token: str, sid: str | None, status: str
+    ) -> None:
+        row = session.get(OutboxMessage, row_id)
+        if row is None or row.claim_token != token:
+            return
+        now = self.ctx.clock()
+        # The message left even if an opt-out cancelled the row meanwhile: record the truth.
+        row.status = status_from_twilio(status) or OutboxStatus.QUEUED
+        row.message_sid = sid
+        row.sent_at = now
+        row.claim_token = None
+        row.lease_until = None
+        row.updated_at = now
+        session.flush()
+        enrollment = session.get(Enrollment, row.enrollment_id)
+        if enrollment is not None:
+            finish_if_done(session, enrollment, now)
+        event(log, "follow-up sent", contact=row.contact_id, outbox_id=row.id, step=row.step)
+
+    def _record_error(self, session: Session, row_id: int, token: str, exc: GatewayError) -> str:
+        row = session.get(OutboxMessage, row_id)
+        if row is None or row.claim_token != token:
+            return "cancelled"
+        now = self.ctx.clock()
+        row.error_code = exc.code or exc.status
+        enrollment = session.get(Enrollment, row.enrollment_id)
+        fields = {
+            "contact": row.contact_id,
+            "outbox_id": row.id,
+            "code": exc.code,
+            "status": exc.status,
+            "attempt": row.attempts,
+        }
+        if not exc.permanent and row.attempts < self.settings.send_max_attempts:
+            delay = self.settings.send_retry_base_seconds * 2 ** (row.attempts - 1)
+            _, quiet = self._spec(session, row.campaign_id)
+            zone = enrollment.timezone if enrollment else self.settings.default_timezone
+            _release(
+                row,
+                now,
+                due_at=quiet.next_allowed(now + timedelta(seconds=delay), zone),
+                attempt_used=True,
+            )
+            log.warning("follow-up send failed; will retry", extra=fields)
+            return "retried"
+        row.status = OutboxStatus.FAILED
+        row.claim_token = None
+        row.lease_until = None
+        session.flush()
+        log.warning("follow-up send failed for good", extra=fields)
+        if exc.suppress_contact:
+            opt_out(
+                session,
+                contact_id=row.contact_id,
+                channel="sms",
+                source="twilio_21610",
+                now=now,
+                campaign_id=row.campaign_id,
+            )
+        elif enrollment is not None and exc.code in PERMANENT_CODES:
+            fail_enrollment(session, enrollment, now)
+        elif enrollment is not None:
+            finish_if_done(session, enrollment, now)
+        return "failed"
+
+
+def _release(
+    row: OutboxMessage, now: datetime, *, due_at: datetime | None = None, attempt_used: bool = False
+) -> None:
+    """Gives a claimed row back to the queue; an unused claim does not count as an attempt."""
+    row.status = OutboxStatus.PENDING
+    row.claim_token = None
+    row.lease_until = None
+    row.updated_at = now
+    if due_at is not None:
+        row.due_at = due_at
+    if not attempt_used:
+        row.attempts = max(0, row.attempts - 1)
+
+
+def _text(spec: FollowupsSpec | None, enrollment: Enrollment, step: int) -> str | None:
+    series = spec.find(enrollment.series_id) if spec is not None else None
+    if series is None or step >= len(series.messages):
+        return None
+    texts = series.messages[step].text
+    return texts.get(enrollment.language) or next(iter(texts.values()), None)
