@@ -6,6 +6,7 @@ import campaigns.airings  # noqa: F401
 import campaigns.models  # noqa: F401
 import campaigns.reports.models  # noqa: F401
 import outreach.auth.models  # noqa: F401
+import outreach.followups.models  # noqa: F401
 from outreach.db import Base
 
 metadata = Base.metadata
