@@ -75,6 +75,13 @@ def _include_routers(app: FastAPI) -> None:
     from webhooks.sms import router as sms_router
 
     app.include_router(sms_router)
+    from fastapi.staticfiles import StaticFiles
+
+    from webhooks.voice import router as voice_router
+    from webhooks.voice_twiml import AUDIO_DIR
+
+    app.include_router(voice_router)
+    app.mount("/audio", StaticFiles(directory=AUDIO_DIR, check_dir=False), name="audio")
 
 
 def _background_starters() -> list:  # type: ignore[type-arg]

@@ -17,6 +17,7 @@ app = typer.Typer(
 _REGISTRARS: tuple[str, ...] = (
     "outreach.service_cli",
     "campaigns.cli",
+    "ivr_flows.cli",
 )
 
 

@@ -1,0 +1,147 @@
+"""Missed-call callbacks: reject the call (free for the caller), then call back on the same flow.
+
+The caller's number is kept sealed (Fernet, OUTREACH_ENCRYPTION_KEY) only until the callback is
+placed or has failed for good, then erased. Callbacks are limited per caller per local day
+(OUTREACH_CALLBACKS_PER_DAY).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.calls import Line
+from campaigns.enums import Attribution, Channel, InteractionKind
+from campaigns.models import Interaction
+from campaigns.voice_models import CallbackStatus, CallCallback
+from outreach.context import AppContext
+from outreach.db import session_scope
+from outreach.logs import event
+from outreach.privacy import country_of
+
+log = logging.getLogger(__name__)
+
+
+class CallGateway(Protocol):
+    """The part of outreach.gateway.TwilioGateway this feature uses."""
+
+    def place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str | None = None
+    ) -> str: ...
+
+
+def gateway_of(ctx: AppContext) -> CallGateway:
+    """Returns the gateway in ctx.extras["gateway"] (tests put a fake there) or Twilio's."""
+    from outreach.gateway import get_gateway
+
+    return get_gateway(ctx)
+
+
+def record_missed_call(
+    session: Session, ctx: AppContext, *, line: Line, call_sid: str, caller: str, now: datetime
+) -> int | None:
+    """Stores a missed call; returns the callback id to place, or None (limited or a retry)."""
+    contact = ctx.contact_id(caller)
+    campaign_id = line.campaign.id if line.campaign is not None else None
+    if session.scalar(select(CallCallback.id).where(CallCallback.missed_call_sid == call_sid)):
+        return None
+    tz = ZoneInfo(line.timezone)
+    day_start = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
+    today = (
+        session.scalar(
+            select(func.count())
+            .where(CallCallback.contact_id == contact)
+            .where(CallCallback.created_at >= day_start)
+            .where(CallCallback.status != CallbackStatus.LIMITED)
+        )
+        or 0
+    )
+    limited = today >= ctx.settings.callbacks_per_day
+    row = CallCallback(
+        campaign_id=campaign_id,
+        missed_call_sid=call_sid,
+        contact_id=contact,
+        from_number=line.number,
+        sealed_number=None if limited else ctx.vault.seal(caller),
+        status=CallbackStatus.LIMITED if limited else CallbackStatus.PENDING,
+        created_at=now,
+    )
+    session.add(row)
+    session.add(
+        Interaction(
+            campaign_id=campaign_id,
+            channel=Channel.VOICE,
+            kind=InteractionKind.MISSED_CALL,
+            attribution=Attribution.NUMBER,
+            number=line.number,
+            contact_id=contact,
+            country=country_of(caller),
+            created_at=now,
+            external_sid=call_sid,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return None
+    event(log, "missed call", contact=contact, campaign=campaign_id, limited=limited)
+    return None if limited else row.id
+
+
+def place_callback(ctx: AppContext, callback_id: int) -> CallbackStatus | None:
+    """Places a pending callback through the gateway; erases the number once done for good."""
+    from outreach.gateway import GatewayError
+
+    base = ctx.settings.public_url.rstrip("/")
+    with session_scope(ctx.sessions) as session:
+        row = session.get(CallCallback, callback_id, with_for_update=True)
+        if row is None or row.status != CallbackStatus.PENDING or not row.sealed_number:
+            return None
+        row.attempts += 1
+        try:
+            number = ctx.vault.open(row.sealed_number)
+            sid = gateway_of(ctx).place_call(
+                to=number,
+                from_=row.from_number,
+                url=f"{base}/twilio/voice",
+                status_callback=f"{base}/twilio/voice/status",
+            )
+        except GatewayError as exc:
+            final = exc.permanent or row.attempts >= ctx.settings.send_max_attempts
+            row.error = str(exc.code or exc.status or "error")[:64]
+            if final:
+                row.status, row.sealed_number = CallbackStatus.FAILED, None
+            log.warning(
+                "callback not placed",
+                extra={"contact": row.contact_id, "final": final, "code": exc.code},
+            )
+            return row.status
+        except ValueError:
+            # The sealed number cannot be opened (key changed): nothing can be done with it.
+            row.status, row.sealed_number, row.error = CallbackStatus.FAILED, None, "key"
+            log.warning("callback number unreadable", extra={"contact": row.contact_id})
+            return row.status
+        row.status, row.sealed_number = CallbackStatus.PLACED, None
+        row.call_sid, row.placed_at = sid[:64], ctx.clock()
+        event(log, "callback placed", contact=row.contact_id, call=row.call_sid)
+        return row.status
+
+
+def retry_pending_callbacks(ctx: AppContext) -> int:
+    """Tries again every callback still pending (for a periodic job); returns how many."""
+    with session_scope(ctx.sessions) as session:
+        ids = list(
+            session.scalars(
+                select(CallCallback.id).where(CallCallback.status == CallbackStatus.PENDING)
+            )
+        )
+    for callback_id in ids:
+        place_callback(ctx, callback_id)
+    return len(ids)

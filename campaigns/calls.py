@@ -1,0 +1,276 @@
+"""Voice calls as a service: start a call on its flow, take each step, record status.
+
+Call state lives in the `calls` row keyed by CallSid, so any worker can answer the next step.
+Each answer carries a step number (`seq`) in its Gather/Dial/Redirect URL; a retried step
+gets the cached answer, a stale or out-of-order one gets the current answer again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.call_effects import add_event, apply_effects
+from campaigns.enums import Attribution, Channel, InteractionKind
+from campaigns.models import Campaign, CampaignNumber, Hotline, Interaction
+from campaigns.voice_models import Call, CallDirection, CallEventKind
+from ivr_flows.actions import CallState, EngineContext, Input, InputKind, Outcome
+from ivr_flows.engine import step
+from ivr_flows.loader import load_flow
+from outreach.context import AppContext
+from outreach.logs import event
+from outreach.privacy import country_of
+from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, render, spoken
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "failed"})
+MAX_DIGITS = 32
+
+
+@dataclass(frozen=True)
+class Line:
+    """What a dialed number leads to: a campaign's or a hotline's flow."""
+
+    number: str
+    flow_file: Path
+    timezone: str
+    campaign: Campaign | None = None
+    hotline: Hotline | None = None
+    missed_call_callback: bool = False
+
+
+def _flow_path(options: dict[str, object], relative: str, ctx: AppContext) -> Path:
+    base = str(options.get("source_dir") or ctx.settings.flows_dir or ".")
+    return (Path(base) / relative).resolve()
+
+
+def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:
+    """Finds the campaign (tracking number with a voice flow) or hotline a number reaches."""
+    campaigns = session.scalars(
+        select(Campaign)
+        .join(CampaignNumber)
+        .where(CampaignNumber.number == number)
+        .order_by(Campaign.id)
+    ).all()
+    for campaign in campaigns:
+        voice = campaign.options.get("voice")
+        if isinstance(voice, dict) and voice.get("flow"):
+            return Line(
+                number=number,
+                flow_file=_flow_path(campaign.options, str(voice["flow"]), ctx),
+                timezone=campaign.timezone,
+                campaign=campaign,
+                missed_call_callback=bool(voice.get("missed_call_callback")),
+            )
+    hotline = session.scalar(select(Hotline).where(Hotline.number == number))
+    if hotline is not None and hotline.options.get("flow"):
+        return Line(
+            number=number,
+            flow_file=_flow_path(hotline.options, str(hotline.options["flow"]), ctx),
+            timezone=str(hotline.options.get("timezone") or ctx.settings.default_timezone),
+            hotline=hotline,
+        )
+    return None
+
+
+def psa_campaigns(session: Session) -> dict[str, int]:
+    """Maps every campaign's PSA code to its campaign id."""
+    out: dict[str, int] = {}
+    for campaign_id, options in session.execute(select(Campaign.id, Campaign.options)):
+        for code in (options or {}).get("psa_codes") or []:
+            out.setdefault(str(code), campaign_id)
+    return out
+
+
+def _engine_context(now: datetime, timezone: str, codes: dict[str, int]) -> EngineContext:
+    return EngineContext(now=now, timezone=timezone, psa_codes=frozenset(codes))
+
+
+def start_call(
+    session: Session,
+    ctx: AppContext,
+    *,
+    line: Line,
+    call_sid: str,
+    caller: str,
+    direction: CallDirection,
+    now: datetime,
+) -> str:
+    """Creates the call record, runs the flow's first step and returns its TwiML."""
+    existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if existing is not None:
+        return existing.last_twiml or spoken(APOLOGY)
+    flow = load_flow(line.flow_file)
+    contact = ctx.contact_id(caller)
+    attribution = Attribution.NUMBER if line.campaign is not None else Attribution.NONE
+    codes = psa_campaigns(session)
+    result = step(
+        flow, CallState(), Input(InputKind.START), _engine_context(now, line.timezone, codes)
+    )
+    campaign_id = line.campaign.id if line.campaign is not None else None
+    call = Call(
+        call_sid=call_sid,
+        campaign_id=campaign_id,
+        hotline_id=line.hotline.id if line.hotline is not None else None,
+        flow_id=flow.id,
+        flow_file=str(line.flow_file),
+        direction=direction,
+        number=line.number,
+        contact_id=contact,
+        country=country_of(caller),
+        attribution=attribution.value,
+        state={},
+        results={},
+        seq=1,
+        started_at=now,
+    )
+    session.add(call)
+    session.add(
+        Interaction(
+            campaign_id=campaign_id,
+            channel=Channel.VOICE,
+            kind=InteractionKind.CALL,
+            attribution=attribution,
+            number=line.number,
+            contact_id=contact,
+            country=call.country,
+            created_at=now,
+            external_sid=call_sid,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another worker took the same (retried) call first; answer with its TwiML.
+        session.rollback()
+        again = session.scalar(select(Call).where(Call.call_sid == call_sid))
+        return again.last_twiml if again is not None and again.last_twiml else spoken(APOLOGY)
+    apply_effects(
+        session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
+    )
+    call.state = result.state.to_dict()
+    call.last_twiml = render(result.actions, public_url=ctx.settings.public_url, seq=1)
+    event(
+        log,
+        "call started",
+        call=call_sid,
+        contact=contact,
+        campaign=campaign_id,
+        flow=flow.id,
+        direction=direction.value,
+    )
+    return call.last_twiml
+
+
+def _input(event_name: str, digits: str, dial_status: str) -> Input:
+    if event_name == "continue":
+        return Input(InputKind.CONTINUE)
+    if event_name == "dial":
+        return Input(InputKind.DIAL, dial_status)
+    keys = "".join(c for c in digits[:MAX_DIGITS] if c.isdigit() or c in "*#")
+    return Input.keys(keys)
+
+
+def step_call(
+    session: Session,
+    ctx: AppContext,
+    *,
+    call_sid: str,
+    seq: int | None,
+    digits: str,
+    event_name: str,
+    dial_status: str,
+    caller: str | None,
+    now: datetime,
+) -> str:
+    """Takes one step of a call and returns the TwiML; retries get the cached answer."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+    if call is None:
+        log.warning("voice step for an unknown call", extra={"call": call_sid[:64]})
+        return spoken(APOLOGY)
+    if seq != call.seq:
+        # A retry of the answered step, or a stale/forged one: repeat where the call stands.
+        return call.last_twiml or spoken(APOLOGY)
+    state = CallState.from_dict(call.state)
+    if state.ended:
+        return call.last_twiml
+    flow = load_flow(Path(call.flow_file))
+    codes = psa_campaigns(session)
+    timezone = _timezone(session, ctx, call)
+    result = step(
+        flow, state, _input(event_name, digits, dial_status), _engine_context(now, timezone, codes)
+    )
+    apply_effects(
+        session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
+    )
+    call.state = result.state.to_dict()
+    call.seq += 1
+    call.last_twiml = render(result.actions, public_url=ctx.settings.public_url, seq=call.seq)
+    return call.last_twiml
+
+
+def _timezone(session: Session, ctx: AppContext, call: Call) -> str:
+    if call.hotline_id is not None:
+        hotline = session.get(Hotline, call.hotline_id)
+        if hotline is not None:
+            return str(hotline.options.get("timezone") or ctx.settings.default_timezone)
+    if call.campaign_id is not None and call.attribution == Attribution.NUMBER.value:
+        campaign = session.get(Campaign, call.campaign_id)
+        if campaign is not None:
+            return campaign.timezone
+    return ctx.settings.default_timezone
+
+
+def fail_call(session: Session, *, call_sid: str, now: datetime) -> str:
+    """Marks a call as ended in error (after a mid-call failure) and returns the apology."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    twiml = spoken(APOLOGY)
+    if call is not None and call.outcome is None:
+        state = CallState.from_dict(call.state)
+        state.ended, state.outcome = True, Outcome.ERROR.value
+        call.state, call.outcome = state.to_dict(), Outcome.ERROR.value
+        call.ended_node, call.ended_at = state.node or None, now
+        call.seq += 1
+        call.last_twiml = twiml
+        add_event(
+            session, call, CallEventKind.ENDED, state.node or "?", now, value=Outcome.ERROR.value
+        )
+    return twiml
+
+
+def not_in_service() -> str:
+    return spoken(NOT_IN_SERVICE)
+
+
+def record_status(
+    session: Session, *, call_sid: str, status: str, duration: int | None, now: datetime
+) -> bool:
+    """Stores Twilio's call status; a call that ends mid-flow counts as hung up there."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+    if call is None:
+        return False
+    call.status = status[:16]
+    if duration is not None:
+        call.duration_seconds = duration
+    if status in FINAL_STATUSES and call.outcome is None:
+        state = CallState.from_dict(call.state)
+        outcome = Outcome.TRANSFERRED if state.dialing else Outcome.HUNG_UP
+        node = state.node or "?"
+        state.ended, state.outcome = True, outcome.value
+        call.state, call.outcome, call.ended_node, call.ended_at = (
+            state.to_dict(),
+            outcome.value,
+            node,
+            now,
+        )
+        if outcome is Outcome.HUNG_UP:
+            add_event(session, call, CallEventKind.HUNG_UP, node, now)
+        add_event(session, call, CallEventKind.ENDED, node, now, value=outcome.value)
+    return True

@@ -1,0 +1,230 @@
+"""A phone in the terminal: calls the voice webhooks like Twilio would, and prints the TwiML.
+
+It posts signed requests to a running service (`--url`, default the public URL), or runs
+the app in this process when `--in-process` is given or no service answers there (an empty
+database then gets the demo campaigns). <Say>/<Play> are printed, <Gather> reads keys (from
+`--keys` or the keyboard; an empty entry is "no input"), <Redirect> is followed, <Dial> is
+answered by a pretend consultant, <Hangup>/<Reject> end the call, and the status callback is
+sent at the end.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+import httpx
+from rich.console import Console
+
+from outreach.settings import Settings
+
+MAX_STEPS = 200
+
+
+@dataclass
+class Keypad:
+    """Where key presses come from: a scripted list, else the keyboard."""
+
+    scripted: list[str] | None
+    read: Callable[[str], str] = input
+    used: list[str] = field(default_factory=list)
+
+    def next(self) -> str | None:
+        """Returns the next keys ("" = no input), or None when the caller hangs up."""
+        if self.scripted is not None:
+            if not self.scripted:
+                return None
+            keys = self.scripted.pop(0)
+        else:
+            try:
+                keys = self.read("keys (Enter = no input, q = hang up)> ").strip()
+            except EOFError:
+                return None
+            if keys.lower() == "q":
+                return None
+        self.used.append(keys)
+        return keys
+
+
+def _verbs(twiml: str) -> Iterator[ElementTree.Element]:
+    try:
+        root = ElementTree.fromstring(twiml)
+    except ElementTree.ParseError:
+        return iter(())
+    return iter(list(root))
+
+
+def _path_of(url: str, public_url: str) -> str:
+    """Maps an absolute TwiML URL back to the service path (+ query) it names."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class Phone:
+    def __init__(
+        self,
+        settings: Settings,
+        post: Callable[[str, dict[str, str]], tuple[int, str]],
+        keypad: Keypad,
+        console: Console,
+    ) -> None:
+        self.settings, self.post, self.keypad, self.console = settings, post, keypad, console
+        self.sid = "CA" + secrets.token_hex(16)
+
+    def form(self, to: str, caller: str, **extra: str) -> dict[str, str]:
+        base = {
+            "CallSid": self.sid,
+            "AccountSid": self.settings.twilio_account_sid or "AC" + "0" * 32,
+            "From": caller,
+            "To": to,
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
+        return {**base, **extra}
+
+    def call(self, to: str, caller: str) -> str:
+        """Walks a call to its end; returns the final call status."""
+        started = time.monotonic()
+        status, twiml = self.post("/twilio/voice", self.form(to, caller, CallStatus="ringing"))
+        outcome = "completed"
+        for _ in range(MAX_STEPS):
+            if status != 200:
+                self.console.print(f"[red]HTTP {status}[/red] {twiml}")
+                outcome = "failed"
+                break
+            request = self.follow(twiml)
+            if request is None:
+                break
+            if request == ("reject", {}):
+                outcome = "busy"
+                break
+            path, extra = request
+            status, twiml = self.post(
+                path, self.form(to, caller, CallStatus="in-progress", **extra)
+            )
+        duration = max(1, round(time.monotonic() - started))
+        self.post(
+            "/twilio/voice/status",
+            self.form(to, caller, CallStatus=outcome, CallDuration=str(duration)),
+        )
+        self.console.print(
+            f"[dim]call ended: {outcome}, {duration} s, keys {self.keypad.used}[/dim]"
+        )
+        return outcome
+
+    def follow(self, twiml: str) -> tuple[str, dict[str, str]] | None:
+        """Acts out one TwiML answer; returns the next request (path, fields) or None (hung up)."""
+        for verb in _verbs(twiml):
+            tag = verb.tag
+            if tag in ("Say", "Play"):
+                self.speak(verb)
+            elif tag == "Gather":
+                for inner in verb:
+                    self.speak(inner)
+                keys = self.keypad.next()
+                if keys is None:
+                    self.console.print("[dim]📴 you hang up[/dim]")
+                    return None
+                digits = keys.split(verb.get("finishOnKey", "#"))[0] if keys else ""
+                if verb.get("numDigits"):
+                    digits = digits[: int(verb.get("numDigits", "1"))]
+                self.console.print(f"[yellow]⌨ {digits or '(no input)'}[/yellow]")
+                return _path_of(verb.get("action", ""), self.settings.public_url), {
+                    "Digits": digits
+                }
+            elif tag == "Dial":
+                self.console.print(f"☎ dialing {(verb.text or '').strip()} — a consultant answers")
+                return _path_of(verb.get("action", ""), self.settings.public_url), {
+                    "DialCallStatus": "completed",
+                    "DialCallDuration": "60",
+                }
+            elif tag == "Redirect":
+                return _path_of((verb.text or "").strip(), self.settings.public_url), {}
+            elif tag == "Hangup":
+                self.console.print("[dim]📴 the line hangs up[/dim]")
+                return None
+            elif tag == "Reject":
+                self.console.print(
+                    f"[dim]✗ call rejected ({verb.get('reason', 'busy')}): "
+                    "wait for the callback[/dim]"
+                )
+                return ("reject", {})
+        return None
+
+    def speak(self, verb: ElementTree.Element) -> None:
+        if verb.tag == "Say":
+            self.console.print(
+                f"🔊 [{verb.get('language', '')}] {(verb.text or '').strip()}",
+                markup=False,
+                highlight=False,
+            )
+        elif verb.tag == "Play":
+            self.console.print(f"▶ play {(verb.text or '').strip()}", markup=False, highlight=False)
+
+
+def _service_up(base: str) -> bool:
+    try:
+        return httpx.get(base.rstrip("/") + "/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def run_phone(*, to: str, caller: str, keys: str | None, url: str | None, in_process: bool) -> int:
+    """Runs one call from the terminal; returns the exit code."""
+    from outreach.service_cli import cli_settings, post_signed
+
+    console = Console()
+    settings = cli_settings()
+    base = url or settings.public_url
+    if not in_process and not _service_up(base):
+        if url:
+            console.print(f"[red]no service answers at {url}[/red] (start it, or use --in-process)")
+            return 2
+        console.print(f"[yellow]no service at {base}; running in-process[/yellow]")
+        in_process = True
+
+    def post(path: str, params: dict[str, str]) -> tuple[int, str]:
+        return post_signed(settings, path, params, url=base, in_process=in_process)
+
+    keypad = Keypad([k.strip() for k in keys.split(",")] if keys is not None else None)
+    phone = Phone(settings, post, keypad, console)
+    console.print(f"[dim]📞 calling {to} (call {phone.sid})[/dim]")
+    outcome = phone.call(to, caller)
+    _print_record(settings, phone.sid, console)
+    return 0 if outcome in ("completed", "busy") else 1
+
+
+def _print_record(settings: Settings, call_sid: str, console: Console) -> None:
+    """Prints the stored call record (path, results, outcome) when this database has it."""
+    from sqlalchemy import select
+
+    from campaigns.voice_models import Call, CallEvent
+    from outreach.db import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+            if call is None:
+                return
+            entered = session.scalars(
+                select(CallEvent.node)
+                .where(CallEvent.call_id == call.id, CallEvent.kind == "entered")
+                .order_by(CallEvent.position)
+            ).all()
+            console.print(
+                f"call record: campaign {call.campaign_id} ({call.attribution}), "
+                f"language {call.language}, outcome {call.outcome} at {call.ended_node}, "
+                f"duration {call.duration_seconds} s\n  path: {' → '.join(entered)}\n"
+                f"  results: {call.results}",
+                markup=False,
+                highlight=False,
+            )
+    except Exception as exc:  # another database (remote service): nothing to show here
+        console.print(f"[dim]call record not readable here: {type(exc).__name__}[/dim]")
+    finally:
+        engine.dispose()

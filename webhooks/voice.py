@@ -1,0 +1,161 @@
+"""Twilio voice webhooks: call entry, each menu step, and the call status callback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from campaigns.call_callbacks import place_callback, record_missed_call
+from campaigns.calls import (
+    fail_call,
+    find_line,
+    not_in_service,
+    record_status,
+    start_call,
+    step_call,
+)
+from campaigns.voice_models import CallDirection
+from outreach.context import AppContext
+from outreach.privacy import normalize_number
+from webhooks.deps import CtxDep
+from webhooks.security import SignedForm
+from webhooks.voice_twiml import APOLOGY, reject, spoken
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/twilio/voice", tags=["twilio"])
+
+TWIML = "application/xml"
+
+
+def _field(form: FormData, name: str, limit: int = 64) -> str:
+    return str(form.get(name) or "").strip()[:limit]
+
+
+def _ends(form: FormData) -> tuple[str, str, CallDirection]:
+    """Returns (our number, the caller's number, direction) of a call's form."""
+    outbound = _field(form, "Direction").startswith("outbound")
+    ours, theirs = (_field(form, "From"), _field(form, "To"))
+    if not outbound:
+        ours, theirs = theirs, ours
+    ours = normalize_number(ours) or ours
+    return ours, theirs, CallDirection.CALLBACK if outbound else CallDirection.INBOUND
+
+
+def _twiml(text: str) -> Response:
+    return Response(content=text, media_type=TWIML)
+
+
+def _guarded(ctx: AppContext, call_sid: str, work: Callable[[Session], str]) -> str:
+    """Runs work in a committed session; on failure logs, ends the call cleanly, apologises."""
+    session = ctx.sessions()
+    try:
+        twiml = work(session)
+        session.commit()
+        return twiml
+    except Exception:
+        session.rollback()
+        log.exception("voice webhook failed; apologised and hung up", extra={"call": call_sid})
+        try:
+            twiml = fail_call(session, call_sid=call_sid, now=ctx.clock())
+            session.commit()
+            return twiml
+        except Exception:
+            session.rollback()
+            log.exception("could not mark the call as failed", extra={"call": call_sid})
+            return spoken(APOLOGY)
+    finally:
+        session.close()
+
+
+@router.post("")
+def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Response:
+    """Answers a new call with its flow's first step (or rejects it for a callback)."""
+    call_sid = _field(form, "CallSid")
+    ours, caller, direction = _ends(form)
+    if not call_sid or not ours or not caller:
+        log.warning("voice entry without CallSid/From/To")
+        return _twiml(spoken(APOLOGY))
+    callback: list[int] = []
+
+    def work(session: Session) -> str:
+        line = find_line(session, ctx, ours)
+        if line is None:
+            log.info("call to a number with no voice flow", extra={"call": call_sid})
+            return not_in_service()
+        if line.missed_call_callback and direction is CallDirection.INBOUND:
+            callback_id = record_missed_call(
+                session, ctx, line=line, call_sid=call_sid, caller=caller, now=ctx.clock()
+            )
+            if callback_id is not None:
+                callback.append(callback_id)
+            return reject("busy")
+        return start_call(
+            session,
+            ctx,
+            line=line,
+            call_sid=call_sid,
+            caller=caller,
+            direction=direction,
+            now=ctx.clock(),
+        )
+
+    twiml = _guarded(ctx, call_sid, work)
+    for callback_id in callback:
+        # Placed after the response, so the caller's phone shows "busy" straight away.
+        tasks.add_task(place_callback, ctx, callback_id)
+    return _twiml(twiml)
+
+
+@router.post("/step")
+def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
+    """Takes the keys (or no input, a dial result, a redirect) and answers the next step."""
+    call_sid = _field(form, "CallSid")
+    if not call_sid:
+        return _twiml(spoken(APOLOGY))
+    raw_seq = request.query_params.get("seq", "")
+    seq = int(raw_seq) if raw_seq.isdigit() and len(raw_seq) < 9 else None
+    _, caller, _ = _ends(form)
+
+    def work(session: Session) -> str:
+        return step_call(
+            session,
+            ctx,
+            call_sid=call_sid,
+            seq=seq,
+            digits=_field(form, "Digits"),
+            event_name=request.query_params.get("event", ""),
+            dial_status=_field(form, "DialCallStatus", 16),
+            caller=caller or None,
+            now=ctx.clock(),
+        )
+
+    return _twiml(_guarded(ctx, call_sid, work))
+
+
+@router.post("/status")
+def call_status(form: SignedForm, ctx: CtxDep) -> Response:
+    """Records Twilio's call status callback (CallStatus, CallDuration)."""
+    call_sid, status = _field(form, "CallSid"), _field(form, "CallStatus", 16)
+    if not call_sid or not status:
+        return Response(content="missing CallSid or CallStatus", status_code=400)
+    raw = _field(form, "CallDuration", 9)
+    duration = int(raw) if raw.isdigit() else None
+    session = ctx.sessions()
+    try:
+        known = record_status(
+            session, call_sid=call_sid, status=status, duration=duration, now=ctx.clock()
+        )
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("call status not recorded", extra={"call": call_sid})
+        return Response(status_code=204)
+    finally:
+        session.close()
+    if not known:
+        log.info("status for an unknown call", extra={"call": call_sid, "status": status})
+    return Response(status_code=204)
