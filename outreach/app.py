@@ -75,6 +75,9 @@ def _include_routers(app: FastAPI) -> None:
     from webhooks.sms import router as sms_router
 
     app.include_router(sms_router)
+    from outreach.dashboard.install import install as install_dashboard
+
+    install_dashboard(app)
     from fastapi.staticfiles import StaticFiles
 
     from webhooks.voice import router as voice_router

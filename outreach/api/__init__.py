@@ -1,0 +1,1 @@
+"""The JSON API under /api: campaigns, airings, reports and exports (OpenAPI at /docs)."""

@@ -1,0 +1,109 @@
+"""Report endpoints: campaign report, channel comparison, airing lift and CSV/FLOIP exports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from campaigns.reports import csvexport, service
+from campaigns.reports.filters import FilterError, ReportFilter
+from outreach.api.params import FilterDep
+from outreach.auth.web import ApiUser, exact_for
+from webhooks.deps import CtxDep, SessionDep
+
+router = APIRouter(prefix="/api", tags=["reports"])
+
+
+def _run(fn: Any, **kw: Any) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = fn(**kw)
+    except FilterError as exc:
+        raise HTTPException(404 if "unknown campaign" in str(exc) else 422, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return result
+
+
+@router.get("/reports/summary", summary="Reach report of any filter")
+def summary(flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep) -> dict[str, Any]:
+    return _run(
+        service.report,
+        session=session,
+        settings=ctx.settings,
+        flt=flt,
+        now=ctx.clock(),
+        exact=exact_for(user),
+    )
+
+
+@router.get("/campaigns/{code}/report", summary="Reach report of one campaign")
+def campaign_report(
+    code: str, flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep
+) -> dict[str, Any]:
+    scoped = ReportFilter(**{**flt.__dict__, "campaign": code})
+    return _run(
+        service.report,
+        session=session,
+        settings=ctx.settings,
+        flt=scoped,
+        now=ctx.clock(),
+        exact=exact_for(user),
+    )
+
+
+@router.get("/reports/channels", summary="Channel reach comparison across media")
+def channels(flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep) -> dict[str, Any]:
+    return _run(
+        service.channels,
+        session=session,
+        settings=ctx.settings,
+        flt=flt,
+        now=ctx.clock(),
+        exact=exact_for(user),
+    )
+
+
+@router.get("/reports/lift", summary="Airing lift per airing and per station")
+def lift(
+    flt: FilterDep,
+    user: ApiUser,
+    session: SessionDep,
+    ctx: CtxDep,
+    before: Annotated[int | None, Query(ge=1, le=240)] = None,
+    after: Annotated[int | None, Query(ge=1, le=240)] = None,
+) -> dict[str, Any]:
+    return _run(
+        service.airing_lift,
+        session=session,
+        settings=ctx.settings,
+        flt=flt,
+        now=ctx.clock(),
+        exact=exact_for(user),
+        before=before,
+        after=after,
+    )
+
+
+@router.get("/exports/{kind}.csv", summary="A report as CSV (summary, channels, funnel, lift)")
+def export_csv(
+    kind: str, flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep
+) -> Response:
+    if kind not in csvexport.KINDS:
+        raise HTTPException(404, f"unknown export {kind!r}; try {', '.join(csvexport.KINDS)}")
+    fn = {
+        "channels": service.channels,
+        "lift": service.airing_lift,
+        "stations": service.airing_lift,
+    }.get(kind, service.report)
+    data = _run(
+        fn, session=session, settings=ctx.settings, flt=flt, now=ctx.clock(), exact=exact_for(user)
+    )
+    body = csvexport.render(kind, data)
+    name = f"outreach-{kind}-{flt.start}-{flt.end}.csv"
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,1 @@
+"""The server-rendered dashboard: overview, campaign, channel comparison and airing lift."""

@@ -1,0 +1,154 @@
+"""Chart descriptions (Chart.js configs as JSON) built from report data on the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLORS = {
+    "voice": "#1f77b4",
+    "sms": "#ff7f0e",
+    "whatsapp": "#2ca02c",
+    "reached": "#1f77b4",
+    "went_on": "#2ca02c",
+    "hung_up": "#d62728",
+    "no_input": "#9467bd",
+    "invalid": "#8c564b",
+}
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+
+
+def _n(value: Any) -> float | None:
+    # A suppressed cell ("<5") is drawn as a gap, never as a guessed number.
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def daily(report: dict[str, Any]) -> dict[str, Any]:
+    labels = [row["day"][5:] for row in report["daily"]]
+    datasets = [
+        {
+            "label": ch,
+            "data": [_n(row[ch]) for row in report["daily"]],
+            "backgroundColor": COLORS[ch],
+        }
+        for ch in ("voice", "sms", "whatsapp")
+    ]
+    return {
+        "type": "bar",
+        "data": {"labels": labels, "datasets": datasets},
+        "options": {"scales": {"x": {"stacked": True}, "y": {"stacked": True}}},
+    }
+
+
+def funnel(report: dict[str, Any]) -> dict[str, Any]:
+    nodes = report["funnel"]
+    steps = ["reached", "went_on", "hung_up", "no_input", "invalid"]
+    datasets = [
+        {
+            "label": step.replace("_", " "),
+            "data": [_n(n[step]) for n in nodes],
+            "backgroundColor": COLORS[step],
+        }
+        for step in steps
+    ]
+    return {
+        "type": "bar",
+        "data": {"labels": [n["node"] for n in nodes], "datasets": datasets},
+        "options": {"indexAxis": "y"},
+    }
+
+
+def topics(report: dict[str, Any]) -> dict[str, Any]:
+    rows = report["topics"]
+    return {
+        "type": "bar",
+        "data": {
+            "labels": [r["topic"] for r in rows],
+            "datasets": [
+                {
+                    "label": "times chosen",
+                    "data": [_n(r["count"]) for r in rows],
+                    "backgroundColor": PALETTE[2],
+                }
+            ],
+        },
+        "options": {"plugins": {"legend": {"display": False}}},
+    }
+
+
+def channels(table: dict[str, Any]) -> dict[str, Any]:
+    rows = table["rows"]
+    return {
+        "type": "bar",
+        "data": {
+            "labels": [r["medium"] for r in rows],
+            "datasets": [
+                {
+                    "label": "unique contacts",
+                    "data": [_n(r["unique_contacts"]) for r in rows],
+                    "backgroundColor": PALETTE[0],
+                    "yAxisID": "y",
+                },
+                {
+                    "label": "cost per contact",
+                    "data": [_n(r["cost_per_contact"]) for r in rows],
+                    "backgroundColor": PALETTE[1],
+                    "yAxisID": "y1",
+                },
+            ],
+        },
+        "options": {
+            "scales": {
+                "y": {"position": "left", "title": {"display": True, "text": "contacts"}},
+                "y1": {
+                    "position": "right",
+                    "grid": {"drawOnChartArea": False},
+                    "title": {"display": True, "text": "cost per contact"},
+                },
+            }
+        },
+    }
+
+
+def lift_curves(lift: dict[str, Any]) -> dict[str, Any]:
+    datasets = [
+        {
+            "label": s["station"],
+            "data": s["mean_per_minute"],
+            "borderColor": PALETTE[i % 7],
+            "backgroundColor": PALETTE[i % 7],
+            "fill": False,
+            "tension": 0.2,
+            "pointRadius": 0,
+        }
+        for i, s in enumerate(lift["stations"])
+    ]
+    return {
+        "type": "line",
+        "data": {"labels": lift["minutes"], "datasets": datasets},
+        "options": {
+            "scales": {
+                "x": {"title": {"display": True, "text": "minutes from airing"}},
+                "y": {"title": {"display": True, "text": "calls per minute (mean)"}},
+            }
+        },
+    }
+
+
+def lift_excess(lift: dict[str, Any]) -> dict[str, Any]:
+    rows = lift["airings"]
+    stations = sorted({r["station"] for r in rows})
+    color = {s: PALETTE[i % 7] for i, s in enumerate(stations)}
+    return {
+        "type": "bar",
+        "data": {
+            "labels": [f"{r['station']} {r['aired_at'][5:16]}" for r in rows],
+            "datasets": [
+                {
+                    "label": "excess calls",
+                    "data": [_n(r["excess_calls"]) for r in rows],
+                    "backgroundColor": [color[r["station"]] for r in rows],
+                }
+            ],
+        },
+        "options": {"plugins": {"legend": {"display": False}}},
+    }
