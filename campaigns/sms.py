@@ -123,7 +123,17 @@ def _command(
     now: datetime,
 ) -> CommandReply | None:
     """Answers opt-out, opt-in and help words; None when the word is not a command."""
-    return None
+    from outreach.followups.service import handle_sms_command
+
+    result = handle_sms_command(
+        session, ctx, sender=message.sender, to_number=message.to.number, word=word, now=now
+    )
+    if result is None:
+        return None
+    return CommandReply(
+        reply=result.reply, kind=result.kind, campaign_id=result.campaign_id,
+        language=result.language,
+    )
 
 
 def match_keyword(session: Session, *, number: str, word: str) -> tuple[Keyword, Campaign] | None:

@@ -78,6 +78,12 @@ def _include_routers(app: FastAPI) -> None:
     from outreach.dashboard.install import install as install_dashboard
 
     install_dashboard(app)
+    from webhooks.sms_status import router as sms_status_router
+
+    app.include_router(sms_status_router)
+    from outreach.followups.voice import register_voice_opt_in
+
+    register_voice_opt_in()
     from fastapi.staticfiles import StaticFiles
 
     from webhooks.voice import router as voice_router
@@ -89,4 +95,6 @@ def _include_routers(app: FastAPI) -> None:
 
 def _background_starters() -> list:  # type: ignore[type-arg]
     """Background services started with the app; each returns a stop function or None."""
-    return []
+    from outreach.followups.scheduler import start_in_service
+
+    return [start_in_service]

@@ -18,6 +18,7 @@ _REGISTRARS: tuple[str, ...] = (
     "outreach.service_cli",
     "campaigns.cli",
     "ivr_flows.cli",
+    "outreach.followups.cli",
 )
 
 

@@ -1,0 +1,36 @@
+"""POST /twilio/sms/status: delivery status callbacks of the follow-up messages we sent."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Response
+
+from outreach.followups.delivery import apply_status
+from webhooks.deps import CtxDep
+from webhooks.security import SignedForm
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/twilio", tags=["twilio"])
+
+
+@router.post("/sms/status")
+def sms_status(form: SignedForm, ctx: CtxDep) -> Response:
+    """Records a MessageStatus; unknown sids, repeats and late statuses are acknowledged."""
+    sid = str(form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
+    if not sid or not status:
+        return Response(status_code=400, content="MessageSid and MessageStatus are required")
+    raw_code = str(form.get("ErrorCode") or "").strip()
+    code = int(raw_code) if raw_code.isdigit() else None
+    session = ctx.sessions()
+    try:
+        apply_status(session, sid=sid[:64], status=status, error_code=code, now=ctx.clock())
+        session.commit()
+    except Exception:
+        # Twilio retries on 5xx; a status we cannot store is not worth a retry storm.
+        session.rollback()
+        log.exception("could not record a message status", extra={"sid": sid[:64]})
+    finally:
+        session.close()
+    return Response(status_code=200)
