@@ -131,7 +131,9 @@ def _command(
     if result is None:
         return None
     return CommandReply(
-        reply=result.reply, kind=result.kind, campaign_id=result.campaign_id,
+        reply=result.reply,
+        kind=result.kind,
+        campaign_id=result.campaign_id,
         language=result.language,
     )
 
