@@ -13,6 +13,7 @@ from campaigns.keywords import normalize_keyword
 from campaigns.schemas import CampaignFile, CampaignSpec
 from campaigns.segments import count_segments
 from campaigns.yamlmap import Path_, YamlSourceError, format_path, line_of, load_with_lines
+from outreach.followups.schemas import campaign_check as followups_check
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Report:
 # Checks that later features add (a voice flow exists, follow-up series are complete…).
 # Each gets (campaign spec, its index path, the file's directory) and yields (path, message).
 CampaignCheck = Callable[[CampaignSpec, Path_, Path], list[tuple[Path_, str]]]
-EXTRA_CHECKS: list[CampaignCheck] = []
+EXTRA_CHECKS: list[CampaignCheck] = [followups_check]
 
 
 def validate_file(path: Path) -> Report:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -53,6 +54,7 @@ def worker(
 @followups_app.command("stats")
 def stats(
     campaign: Annotated[str | None, typer.Option(help="Only this campaign code.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead.")] = False,
 ) -> None:
     """Show opt-ins, messages scheduled, sent, delivered, failed and opt-outs per campaign."""
     from sqlalchemy import select
@@ -69,6 +71,10 @@ def stats(
                 console.print(f"[red]no campaign {campaign!r}[/red]")
                 raise typer.Exit(1)
         rows = followup_stats(session, campaign_id=campaign_id)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row.as_dict()))
+        return
     columns = (
         "opt_ins",
         "scheduled",
@@ -80,7 +86,9 @@ def stats(
         "pending",
         "opt_outs",
     )
-    table = Table("campaign", *columns)
+    table = Table(*columns)
+    table.add_column("campaign", no_wrap=True)
+    table.columns.insert(0, table.columns.pop())
     for row in rows:
         table.add_row(row.campaign_code, *(str(getattr(row, c)) for c in columns))
     console.print(table if rows else "no follow-up activity yet")

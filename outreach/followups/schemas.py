@@ -179,3 +179,9 @@ def validate_followups(entry: dict[str, Any], languages: list[str]) -> list[tupl
 def _message(err: Any) -> str:
     msg = str(err.get("msg", "invalid"))
     return msg.removeprefix("Value error, ")
+
+
+def campaign_check(camp: Any, at: Location, _base: Any) -> list[tuple[Location, str]]:
+    """Adapts validate_followups to the registry's per-campaign check hook."""
+    problems = validate_followups(camp.extra, list(camp.languages))
+    return [((*at, *loc), message) for loc, message in problems]
