@@ -195,9 +195,7 @@ class _Run:
             self.retry(node)
             return
         if node.kind is NodeKind.OPTIN:
-            accepted = digits == node.accept
-            self.state.results["opt_in"] = "yes" if accepted else "no"
-            if accepted:
+            if digits == node.accept:
                 self.effect(
                     EffectKind.OPT_IN, node.id, series=node.series or "", language=self.language
                 )

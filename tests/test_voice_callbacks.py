@@ -1,0 +1,121 @@
+"""Missed-call callbacks: reject, call back through the gateway, limit per day, erase the number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from conftest import PUBLIC_URL
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from voice_helpers import CALLER, OPEN, TV, Caller, FakeGateway, record, verbs
+
+from campaigns.call_callbacks import retry_pending_callbacks
+from campaigns.models import Interaction
+from campaigns.voice_models import CallCallback
+from outreach.context import AppContext
+from outreach.gateway import GatewayError
+
+
+@pytest.fixture
+def gateway(loaded: AppContext) -> FakeGateway:
+    fake = FakeGateway()
+    loaded.extras["gateway"] = fake
+    loaded.clock = lambda: OPEN
+    return fake
+
+
+@pytest.fixture
+def phone(gateway: FakeGateway, client: TestClient) -> Iterator[TestClient]:
+    yield client
+
+
+def callbacks(ctx: AppContext) -> list[CallCallback]:
+    with ctx.sessions() as session:
+        rows = list(session.scalars(select(CallCallback).order_by(CallCallback.id)))
+        session.expunge_all()
+    return rows
+
+
+def test_missed_call_is_rejected_and_called_back(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    call = Caller(phone, TV)
+    call.start()
+    assert [(v.tag, v.get("reason")) for v in verbs(call.twiml)] == [("Reject", "busy")]
+    assert gateway.calls == [
+        {
+            "to": CALLER,
+            "from_": TV,
+            "url": f"{PUBLIC_URL}/twilio/voice",
+            "status_callback": f"{PUBLIC_URL}/twilio/voice/status",
+        }
+    ]
+    [row] = callbacks(loaded)
+    assert row.status == "placed" and row.sealed_number is None and row.call_sid
+    assert row.contact_id == loaded.contact_id(CALLER)
+    with loaded.sessions() as session:
+        kinds = session.scalars(
+            select(Interaction.kind).where(Interaction.external_sid == call.sid)
+        )
+        assert list(kinds) == ["missed_call"]
+
+
+def test_the_callback_runs_the_campaign_flow(phone: TestClient, loaded: AppContext) -> None:
+    back = Caller(phone, CALLER, caller=TV)  # outbound: From is our number, To the caller
+    back.post("/twilio/voice", back.form(Direction="outbound-api", CallStatus="in-progress"))
+    assert verbs(back.twiml)[0].tag == "Gather"
+    back.post(back.action(), back.form(Direction="outbound-api", Digits="3"))
+    stored, _ = record(loaded, back.sid)
+    assert stored.direction == "callback" and stored.number == TV
+    assert stored.contact_id == loaded.contact_id(CALLER) and stored.language == "en"
+
+
+def test_callbacks_are_limited_per_caller_per_day(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    limit = loaded.settings.callbacks_per_day
+    for _ in range(limit + 2):
+        call = Caller(phone, TV)
+        call.start()
+        assert verbs(call.twiml)[0].tag == "Reject"
+    assert len(gateway.calls) == limit
+    rows = callbacks(loaded)
+    assert [str(r.status) for r in rows].count("limited") == 2
+    assert all(r.sealed_number is None for r in rows)
+    other = Caller(phone, TV, caller="+994551112233")
+    other.start()
+    assert len(gateway.calls) == limit + 1
+
+
+def test_a_retried_missed_call_places_one_callback(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    call = Caller(phone, TV)
+    call.start()
+    call.retry()
+    assert len(gateway.calls) == 1 and len(callbacks(loaded)) == 1
+
+
+def test_a_permanent_gateway_error_erases_the_number(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    gateway.error = GatewayError("invalid number", code=21211, status=400, permanent=True)
+    Caller(phone, TV).start()
+    [row] = callbacks(loaded)
+    assert row.status == "failed" and row.sealed_number is None and row.error == "21211"
+
+
+def test_a_transient_gateway_error_keeps_the_number_sealed_for_a_retry(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    gateway.error = GatewayError("timeout", status=503, permanent=False)
+    Caller(phone, TV).start()
+    [row] = callbacks(loaded)
+    assert row.status == "pending" and row.sealed_number
+    assert CALLER not in row.sealed_number
+    assert loaded.vault.open(row.sealed_number) == CALLER
+    gateway.error = None
+    assert retry_pending_callbacks(loaded) == 1
+    [row] = callbacks(loaded)
+    assert row.status == "placed" and row.sealed_number is None and row.attempts == 2
