@@ -1,7 +1,8 @@
 """Airing lift: calls per minute around each radio/TV airing, over a baseline.
 
-For an airing at T, minute m counts the voice calls in [T+m, T+m+1) that belong to the
-airing's campaign or to no campaign (a shared hotline with no PSA code entered).
+For an airing at T, minute m counts the inbound voice calls (missed calls included, our
+callbacks not) in [T+m, T+m+1) that belong to the airing's campaign or to no campaign
+(a shared hotline call with no PSA code entered).
 Baseline = mean calls per minute over the `before` minutes before T, leaving out minutes
 inside any other airing's response window [T', T'+after). Excess = calls in [T, T+after)
 minus baseline x after. Per station: the sum and mean of excess and the mean curve.
@@ -20,6 +21,7 @@ from campaigns.enums import Channel
 from campaigns.models import Campaign, Interaction
 from campaigns.reports.filters import Scope
 from campaigns.reports.suppression import hidden, is_small
+from campaigns.voice_models import Call, CallDirection
 
 
 def airing_lift(
@@ -67,6 +69,14 @@ def _one(
             t.created_at >= start,
             t.created_at < end,
             or_(t.campaign_id == airing.campaign_id, t.campaign_id.is_(None)),
+            # Our callbacks to missed calls are not responses; the missed call was.
+            t.external_sid.not_in(
+                select(Call.call_sid).where(
+                    Call.direction == CallDirection.CALLBACK,
+                    Call.started_at >= start,
+                    Call.started_at < end,
+                )
+            ),
         )
     )
     per_minute = [0] * (before + after)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -111,12 +110,16 @@ def _in_scope(scope: Scope, campaign: Campaign) -> bool:
 
 
 def cost(scope: Scope, data: ScopeData, campaigns: list[Campaign]) -> dict[str, Any]:
-    """Prorates each campaign's cost to the days of its run inside the range, per contact."""
+    """Divides the campaigns' cost by the distinct contacts they reached in the range.
+
+    The cost is each campaign's whole cost (what was spent for it), so the figure is the
+    campaign's cost per contact when the range covers its run and its responses.
+    """
     costed = [c for c in campaigns if c.cost is not None]
     currencies = {c.currency or "" for c in costed}
     if not costed or len(currencies) != 1:
         return {"amount": None, "currency": None, "per_contact": None}
-    amount = sum((_prorated(c, scope.flt.start, scope.flt.end) for c in costed), Decimal(0))
+    amount = sum((Decimal(c.cost or 0) for c in costed), Decimal(0))
     reached = data.union({c.id for c in costed}).bit_count()
     per = (amount / reached).quantize(Decimal("0.01")) if reached else None
     return {
@@ -124,15 +127,6 @@ def cost(scope: Scope, data: ScopeData, campaigns: list[Campaign]) -> dict[str, 
         "currency": currencies.pop() or None,
         "per_contact": float(per) if per is not None else None,
     }
-
-
-def _prorated(campaign: Campaign, start: date, end: date) -> Decimal:
-    run = (campaign.end_date - campaign.start_date).days + 1
-    first, last = max(start, campaign.start_date), min(end, campaign.end_date)
-    overlap = (last - first).days + 1
-    if run <= 0 or overlap <= 0 or campaign.cost is None:
-        return Decimal(0)
-    return Decimal(campaign.cost) * overlap / run
 
 
 def funnel(data: ScopeData) -> list[dict[str, Any]]:

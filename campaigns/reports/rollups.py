@@ -38,6 +38,7 @@ from campaigns.reports.models import ReportContact, RollupCount, RollupSet, Roll
 from campaigns.reports.sources import SOURCES, hour_of, presence_rows
 
 SEEN, FIRST = "seen", "first"
+CHANGE_MARGIN = timedelta(minutes=5)
 SetKey = tuple[date, str, int, str, str]
 
 
@@ -53,10 +54,12 @@ def refresh(session: Session, *, zone: ZoneInfo, now: datetime, lag_hours: int =
     hours: set[datetime] = set()
     tops: dict[str, int] = {}
     for source in SOURCES:
-        low = states[source.name].high_water
+        state = states[source.name]
         tops[source.name] = top = source.max_id(session)
-        if top > low:
-            hours.update(hour_of(t) for t in source.times_between(session, low, top))
+        # Rows changed since the last refresh (a small margin covers clock skew between
+        # processes); the trailing hours below catch what commits after this read.
+        since = state.refreshed_at - CHANGE_MARGIN if state.refreshed_at else None
+        hours.update(hour_of(t) for t in source.touched(session, state.high_water, top, since))
     latest = hour_of(now)
     hours.update(latest - timedelta(hours=i) for i in range(lag_hours + 1))
     for start, end in _spans(sorted(hours)):
@@ -83,7 +86,7 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
     stats = RefreshStats()
     if first is not None:
         day = first.astimezone(zone).date()
-        last = now.astimezone(zone).date()
+        last = max(now, _last_time(session) or now).astimezone(zone).date()
         known: dict[str, int] = {}
         while day <= last:
             start = datetime.combine(day, datetime.min.time(), zone)
@@ -105,6 +108,12 @@ def _first_time(session: Session) -> datetime | None:
     from campaigns.models import Interaction
 
     return session.scalar(select(func.min(Interaction.created_at)))
+
+
+def _last_time(session: Session) -> datetime | None:
+    from campaigns.models import Interaction
+
+    return session.scalar(select(func.max(Interaction.created_at)))
 
 
 def _lock_states(session: Session) -> dict[str, RollupState]:

@@ -16,7 +16,6 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.enums import InteractionKind
 from campaigns.models import Interaction
 from campaigns.reports.metrics import Metric
 
@@ -34,24 +33,36 @@ class Source(Protocol):
 
     def max_id(self, session: Session) -> int: ...
 
-    def times_between(self, session: Session, low: int, high: int) -> Iterator[datetime]: ...
+    def touched(
+        self, session: Session, low: int, high: int, since: datetime | None
+    ) -> Iterator[datetime]: ...
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]: ...
 
 
 @dataclass(frozen=True)
 class TableSource:
-    """A source whose rows carry an integer `id` and a `created_at`."""
+    """A source table with an integer `id`, the time its rows are counted at, and optionally
+    an `updated_at` (rows that change later, like a call's duration or a delivery status)."""
 
     name: str
     model: Any
+    time_attr: str = "created_at"
+    updated_attr: str | None = None
 
     def max_id(self, session: Session) -> int:
         return int(session.scalar(select(func.max(self.model.id))) or 0)
 
-    def times_between(self, session: Session, low: int, high: int) -> Iterator[datetime]:
-        query = select(self.model.created_at).where(self.model.id > low, self.model.id <= high)
-        yield from session.scalars(query.execution_options(yield_per=10_000))
+    def touched(
+        self, session: Session, low: int, high: int, since: datetime | None
+    ) -> Iterator[datetime]:
+        """Yields the count times of rows added above `low`, or changed since `since`."""
+        at = getattr(self.model, self.time_attr)
+        query = select(at).where(self.model.id > low, self.model.id <= high)
+        yield from (t for t in session.scalars(query.execution_options(yield_per=10_000)) if t)
+        if since is not None and self.updated_attr is not None:
+            changed = select(at).where(getattr(self.model, self.updated_attr) >= since)
+            yield from (t for t in session.scalars(changed) if t)
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
         raise NotImplementedError
@@ -72,10 +83,6 @@ class InteractionSource(TableSource):
             cell = (hour_of(at), campaign_id or 0, str(channel), language or "")
             out[(*cell, Metric.INTERACTIONS, "")] += 1
             out[(*cell, Metric.KIND, str(kind))] += 1
-            if kind == InteractionKind.OPT_IN:
-                out[(*cell, Metric.OPT_INS, "")] += 1
-            elif kind == InteractionKind.OPT_OUT:
-                out[(*cell, Metric.OPT_OUTS, "")] += 1
         return out
 
 
@@ -104,4 +111,15 @@ def presence_rows(
         yield at, campaign_id or 0, str(channel), language or "", contact
 
 
-SOURCES: list[Source] = [InteractionSource("interactions", Interaction)]
+def _sources() -> list[Source]:
+    from campaigns.reports.sources_followups import FOLLOWUP_SOURCES
+    from campaigns.reports.sources_voice import Call, CallSource
+
+    return [
+        InteractionSource("interactions", Interaction),
+        CallSource("calls", Call, time_attr="started_at", updated_attr="updated_at"),
+        *FOLLOWUP_SOURCES,
+    ]
+
+
+SOURCES: list[Source] = _sources()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from campaigns.reports import csvexport, service
-from campaigns.reports.filters import FilterError, ReportFilter
+from campaigns.reports import csvexport, floip, service
+from campaigns.reports.filters import FilterError, ReportFilter, resolve
+from ivr_flows.model import Flow
 from outreach.api.params import FilterDep
-from outreach.auth.web import ApiUser, exact_for
+from outreach.auth.web import ApiManager, ApiUser, exact_for
 from webhooks.deps import CtxDep, SessionDep
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -107,3 +109,44 @@ def export_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _flow(session: SessionDep, flow_id: str) -> Flow:
+    try:
+        return floip.find_flow(session, flow_id)
+    except floip.UnknownFlow as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.get("/exports/floip/{flow_id}", summary="FLOIP Flow Results descriptor (managers)")
+def floip_descriptor(
+    flow_id: str,
+    request: Request,
+    flt: FilterDep,
+    user: ApiManager,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    flow = _flow(session, flow_id)
+    url = str(request.url_for("floip_responses", flow_id=flow_id))
+    query = f"?from={flt.start}&to={flt.end}"
+    return floip.descriptor(flow, now=ctx.clock(), resource={"api_data_url": url + query})
+
+
+@router.get("/exports/floip/{flow_id}/responses", summary="FLOIP responses (managers)")
+def floip_responses(
+    flow_id: str, flt: FilterDep, user: ApiManager, session: SessionDep, ctx: CtxDep
+) -> dict[str, Any]:
+    flow = _flow(session, flow_id)
+    try:
+        scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
+    except FilterError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    data = floip.rows(session, flow=flow, start=scope.utc_start, end=scope.utc_end)
+    return {
+        "data": {
+            "type": "flow-results-data",
+            "id": floip.package_id(flow.id),
+            "attributes": {"responses": data},
+        }
+    }

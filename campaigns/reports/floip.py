@@ -1,0 +1,135 @@
+"""FLOIP Flow Results packages: one per voice flow, rows from the calls' recorded results.
+
+Each row is one answer: the call's CallSid is the session, the keyed hash the contact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign
+from campaigns.voice_models import Call, CallEvent, CallEventKind
+from ivr_flows.loader import load_flow
+from ivr_flows.model import Flow
+
+SPEC_VERSION = "1.0.0-rc1"
+FIELDS = [
+    {"name": "timestamp", "title": "Timestamp", "type": "datetime"},
+    {"name": "row_id", "title": "Row ID", "type": "string"},
+    {"name": "contact_id", "title": "Contact ID", "type": "string"},
+    {"name": "session_id", "title": "Session ID", "type": "string"},
+    {"name": "question_id", "title": "Question ID", "type": "string"},
+    {"name": "response", "title": "Response", "type": "any"},
+    {"name": "response_metadata", "title": "Response Metadata", "type": "object"},
+]
+
+
+class UnknownFlow(LookupError):
+    """No call and no campaign uses a flow with this id."""
+
+
+def package_id(flow_id: str) -> str:
+    """A stable UUID (version 4 layout) per flow, so repeated exports name the same package."""
+    digest = bytearray(hashlib.sha256(f"outreach-flow:{flow_id}".encode()).digest()[:16])
+    return str(uuid.UUID(bytes=bytes(digest), version=4))
+
+
+def find_flow(session: Session, flow_id: str) -> Flow:
+    """Loads the flow definition a flow id names (from its calls, else from campaigns)."""
+    paths = list(
+        session.scalars(
+            select(Call.flow_file).where(Call.flow_id == flow_id).order_by(Call.id.desc()).limit(1)
+        )
+    )
+    for campaign in session.scalars(select(Campaign)):
+        voice = campaign.options.get("voice") or {}
+        if voice.get("flow"):
+            base = Path(str(campaign.options.get("source_dir") or "."))
+            paths.append(str(base / str(voice["flow"])))
+    for path in paths:
+        try:
+            flow = load_flow(Path(path))
+        except Exception:  # noqa: S112 - a missing or broken file: try the next candidate
+            continue
+        if flow.id == flow_id:
+            return flow
+    raise UnknownFlow(f"no voice flow {flow_id!r}")
+
+
+def descriptor(flow: Flow, *, now: datetime, resource: dict[str, str]) -> dict[str, Any]:
+    """Builds the package descriptor; `resource` is {"path": ...} or {"api_data_url": ...}."""
+    questions = {
+        q.id: {
+            "type": "select_one",
+            "label": q.label or q.id,
+            "type_options": {"choices": [value for value, _label in q.choices]},
+        }
+        for q in flow.questions()
+    }
+    stamp = now.isoformat(timespec="seconds")
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in flow.id.lower())
+    return {
+        "profile": "flow-results-package",
+        "flow_results_specification_version": SPEC_VERSION,
+        "created": stamp,
+        "modified": stamp,
+        "id": package_id(flow.id),
+        "name": name,
+        "title": flow.title or flow.id,
+        "resources": [
+            {
+                "name": f"{name}-responses",
+                **resource,
+                "schema": {
+                    "language": flow.default_language,
+                    "fields": FIELDS,
+                    "questions": questions,
+                },
+            }
+        ],
+    }
+
+
+def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> list[list[Any]]:
+    """Returns the answer rows of the flow's calls started in [start, end)."""
+    wanted = {q.id for q in flow.questions()}
+    codes = dict(session.execute(select(Campaign.id, Campaign.code)).tuples().all())
+    query = (
+        select(CallEvent, Call)
+        .join(Call, Call.id == CallEvent.call_id)
+        .where(
+            Call.flow_id == flow.id,
+            Call.started_at >= start,
+            Call.started_at < end,
+            CallEvent.kind == CallEventKind.RESULT,
+        )
+        .order_by(CallEvent.created_at, CallEvent.id)
+    )
+    out: list[list[Any]] = []
+    for event, call in session.execute(query.execution_options(yield_per=5000)).tuples():
+        if event.question_id not in wanted:
+            continue
+        meta = {
+            "node": event.node,
+            "language": call.language,
+            "campaign": codes.get(call.campaign_id or 0),
+        }
+        out.append(
+            [
+                event.created_at.isoformat(),
+                str(event.id),
+                call.contact_id,
+                call.call_sid,
+                event.question_id,
+                event.value,
+                meta,
+            ]
+        )
+    return out

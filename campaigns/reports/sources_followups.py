@@ -1,0 +1,64 @@
+"""The follow-up source: consents (opt-ins, opt-outs) and delivered messages."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.reports.metrics import Metric
+from campaigns.reports.sources import CountKey, Source, TableSource, hour_of
+from outreach.followups.models import Consent, ConsentKind, Enrollment, OutboxMessage, OutboxStatus
+
+
+class ConsentSource(TableSource):
+    """Opt-ins and opt-outs, whatever channel they came by."""
+
+    def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
+        out: Counter[CountKey] = Counter()
+        query = select(Consent.created_at, Consent.campaign_id, Consent.channel, Consent.kind)
+        for at, campaign_id, channel, kind in session.execute(
+            query.where(Consent.created_at >= start, Consent.created_at < end)
+        ):
+            cell = (hour_of(at), campaign_id or 0, str(channel), "")
+            if kind == ConsentKind.OPT_IN:
+                out[(*cell, Metric.OPT_INS, "")] += 1
+            elif kind == ConsentKind.OPT_OUT:
+                out[(*cell, Metric.OPT_OUTS, "")] += 1
+        return out
+
+
+class DeliverySource(TableSource):
+    """Follow-up messages delivered, counted at the hour they were sent."""
+
+    def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
+        out: Counter[CountKey] = Counter()
+        query = (
+            select(
+                OutboxMessage.sent_at,
+                OutboxMessage.campaign_id,
+                Enrollment.channel,
+                Enrollment.language,
+            )
+            .join(Enrollment, Enrollment.id == OutboxMessage.enrollment_id)
+            .where(
+                OutboxMessage.status == OutboxStatus.DELIVERED,
+                OutboxMessage.sent_at >= start,
+                OutboxMessage.sent_at < end,
+            )
+        )
+        for at, campaign_id, channel, language in session.execute(query):
+            if at is None:
+                continue
+            out[
+                (hour_of(at), campaign_id or 0, str(channel), language or "", Metric.DELIVERED, "")
+            ] += 1
+        return out
+
+
+FOLLOWUP_SOURCES: list[Source] = [
+    ConsentSource("consents", Consent),
+    DeliverySource("deliveries", OutboxMessage, time_attr="sent_at", updated_attr="updated_at"),
+]
