@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.calls import Line
+from campaigns.call_lines import Line
 from campaigns.enums import Attribution, Channel, InteractionKind
 from campaigns.models import Interaction
 from campaigns.voice_models import CallbackStatus, CallCallback

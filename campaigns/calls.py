@@ -8,7 +8,7 @@ gets the cached answer, a stale or out-of-order one gets the current answer agai
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -17,76 +17,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.call_effects import add_event, apply_effects
+from campaigns.call_lines import Line, psa_campaigns
 from campaigns.enums import Attribution, Channel, InteractionKind
-from campaigns.models import Campaign, CampaignNumber, Hotline, Interaction
+from campaigns.models import Campaign, Hotline, Interaction
 from campaigns.voice_models import Call, CallDirection, CallEventKind
-from ivr_flows.actions import CallState, EngineContext, Input, InputKind, Outcome
+from ivr_flows.actions import Action, CallState, EngineContext, Input, InputKind, Outcome
 from ivr_flows.engine import step
 from ivr_flows.loader import load_flow
 from outreach.context import AppContext
 from outreach.logs import event
 from outreach.privacy import country_of
-from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, render, spoken
 
 log = logging.getLogger(__name__)
 
+# Turns a step's actions into TwiML whose callbacks carry step number `seq` (the web layer's).
+Renderer = Callable[[list[Action], int], str]
+
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "failed"})
 MAX_DIGITS = 32
-
-
-@dataclass(frozen=True)
-class Line:
-    """What a dialed number leads to: a campaign's or a hotline's flow."""
-
-    number: str
-    flow_file: Path
-    timezone: str
-    campaign: Campaign | None = None
-    hotline: Hotline | None = None
-    missed_call_callback: bool = False
-
-
-def _flow_path(options: dict[str, object], relative: str, ctx: AppContext) -> Path:
-    base = str(options.get("source_dir") or ctx.settings.flows_dir or ".")
-    return (Path(base) / relative).resolve()
-
-
-def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:
-    """Finds the campaign (tracking number with a voice flow) or hotline a number reaches."""
-    campaigns = session.scalars(
-        select(Campaign)
-        .join(CampaignNumber)
-        .where(CampaignNumber.number == number)
-        .order_by(Campaign.id)
-    ).all()
-    for campaign in campaigns:
-        voice = campaign.options.get("voice")
-        if isinstance(voice, dict) and voice.get("flow"):
-            return Line(
-                number=number,
-                flow_file=_flow_path(campaign.options, str(voice["flow"]), ctx),
-                timezone=campaign.timezone,
-                campaign=campaign,
-                missed_call_callback=bool(voice.get("missed_call_callback")),
-            )
-    hotline = session.scalar(select(Hotline).where(Hotline.number == number))
-    if hotline is not None and hotline.options.get("flow"):
-        return Line(
-            number=number,
-            flow_file=_flow_path(hotline.options, str(hotline.options["flow"]), ctx),
-            timezone=str(hotline.options.get("timezone") or ctx.settings.default_timezone),
-            hotline=hotline,
-        )
-    return None
-
-
-def psa_campaigns(session: Session) -> dict[str, int]:
-    """Maps every campaign's PSA code to its campaign id."""
-    out: dict[str, int] = {}
-    for campaign_id, options in session.execute(select(Campaign.id, Campaign.options)):
-        for code in (options or {}).get("psa_codes") or []:
-            out.setdefault(str(code), campaign_id)
-    return out
 
 
 def _engine_context(now: datetime, timezone: str, codes: dict[str, int]) -> EngineContext:
@@ -102,11 +50,12 @@ def start_call(
     caller: str,
     direction: CallDirection,
     now: datetime,
-) -> str:
+    render: Renderer,
+) -> str | None:
     """Creates the call record, runs the flow's first step and returns its TwiML."""
     existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if existing is not None:
-        return existing.last_twiml or spoken(APOLOGY)
+        return existing.last_twiml or None
     flow = load_flow(line.flow_file)
     contact = ctx.contact_id(caller)
     attribution = Attribution.NUMBER if line.campaign is not None else Attribution.NONE
@@ -151,12 +100,12 @@ def start_call(
         # Another worker took the same (retried) call first; answer with its TwiML.
         session.rollback()
         again = session.scalar(select(Call).where(Call.call_sid == call_sid))
-        return again.last_twiml if again is not None and again.last_twiml else spoken(APOLOGY)
+        return again.last_twiml if again is not None and again.last_twiml else None
     apply_effects(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
     )
     call.state = result.state.to_dict()
-    call.last_twiml = render(result.actions, public_url=ctx.settings.public_url, seq=1)
+    call.last_twiml = render(result.actions, 1)
     event(
         log,
         "call started",
@@ -189,15 +138,16 @@ def step_call(
     dial_status: str,
     caller: str | None,
     now: datetime,
-) -> str:
-    """Takes one step of a call and returns the TwiML; retries get the cached answer."""
+    render: Renderer,
+) -> str | None:
+    """Takes one step and returns its TwiML (None: no such call); a retry gets the cached one."""
     call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
     if call is None:
         log.warning("voice step for an unknown call", extra={"call": call_sid[:64]})
-        return spoken(APOLOGY)
+        return None
     if seq != call.seq:
         # A retry of the answered step, or a stale/forged one: repeat where the call stands.
-        return call.last_twiml or spoken(APOLOGY)
+        return call.last_twiml or None
     state = CallState.from_dict(call.state)
     if state.ended:
         return call.last_twiml
@@ -212,7 +162,7 @@ def step_call(
     )
     call.state = result.state.to_dict()
     call.seq += 1
-    call.last_twiml = render(result.actions, public_url=ctx.settings.public_url, seq=call.seq)
+    call.last_twiml = render(result.actions, call.seq)
     return call.last_twiml
 
 
@@ -228,10 +178,9 @@ def _timezone(session: Session, ctx: AppContext, call: Call) -> str:
     return ctx.settings.default_timezone
 
 
-def fail_call(session: Session, *, call_sid: str, now: datetime) -> str:
-    """Marks a call as ended in error (after a mid-call failure) and returns the apology."""
+def fail_call(session: Session, *, call_sid: str, now: datetime, twiml: str) -> None:
+    """Marks a call as ended in error (after a mid-call failure); retries get `twiml`."""
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
-    twiml = spoken(APOLOGY)
     if call is not None and call.outcome is None:
         state = CallState.from_dict(call.state)
         state.ended, state.outcome = True, Outcome.ERROR.value
@@ -242,11 +191,6 @@ def fail_call(session: Session, *, call_sid: str, now: datetime) -> str:
         add_event(
             session, call, CallEventKind.ENDED, state.node or "?", now, value=Outcome.ERROR.value
         )
-    return twiml
-
-
-def not_in_service() -> str:
-    return spoken(NOT_IN_SERVICE)
 
 
 def record_status(

@@ -10,20 +10,15 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from campaigns.call_callbacks import place_callback, record_missed_call
-from campaigns.calls import (
-    fail_call,
-    find_line,
-    not_in_service,
-    record_status,
-    start_call,
-    step_call,
-)
+from campaigns.call_lines import find_line
+from campaigns.calls import Renderer, fail_call, record_status, start_call, step_call
 from campaigns.voice_models import CallDirection
+from ivr_flows.actions import Action
 from outreach.context import AppContext
 from outreach.privacy import normalize_number
 from webhooks.deps import CtxDep
 from webhooks.security import SignedForm
-from webhooks.voice_twiml import APOLOGY, reject, spoken
+from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, reject, render, spoken
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio/voice", tags=["twilio"])
@@ -49,20 +44,28 @@ def _twiml(text: str) -> Response:
     return Response(content=text, media_type=TWIML)
 
 
-def _guarded(ctx: AppContext, call_sid: str, work: Callable[[Session], str]) -> str:
+def _renderer(ctx: AppContext) -> Renderer:
+    def rendered(actions: list[Action], seq: int) -> str:
+        return render(actions, public_url=ctx.settings.public_url, seq=seq)
+
+    return rendered
+
+
+def _guarded(ctx: AppContext, call_sid: str, work: Callable[[Session], str | None]) -> str:
     """Runs work in a committed session; on failure logs, ends the call cleanly, apologises."""
+    apology = spoken(APOLOGY)
     session = ctx.sessions()
     try:
         twiml = work(session)
         session.commit()
-        return twiml
+        return twiml or apology
     except Exception:
         session.rollback()
         log.exception("voice webhook failed; apologised and hung up", extra={"call": call_sid})
         try:
-            twiml = fail_call(session, call_sid=call_sid, now=ctx.clock())
+            fail_call(session, call_sid=call_sid, now=ctx.clock(), twiml=apology)
             session.commit()
-            return twiml
+            return apology
         except Exception:
             session.rollback()
             log.exception("could not mark the call as failed", extra={"call": call_sid})
@@ -81,11 +84,11 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
         return _twiml(spoken(APOLOGY))
     callback: list[int] = []
 
-    def work(session: Session) -> str:
+    def work(session: Session) -> str | None:
         line = find_line(session, ctx, ours)
         if line is None:
             log.info("call to a number with no voice flow", extra={"call": call_sid})
-            return not_in_service()
+            return spoken(NOT_IN_SERVICE)
         if line.missed_call_callback and direction is CallDirection.INBOUND:
             callback_id = record_missed_call(
                 session, ctx, line=line, call_sid=call_sid, caller=caller, now=ctx.clock()
@@ -101,6 +104,7 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
             caller=caller,
             direction=direction,
             now=ctx.clock(),
+            render=_renderer(ctx),
         )
 
     twiml = _guarded(ctx, call_sid, work)
@@ -120,7 +124,7 @@ def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     seq = int(raw_seq) if raw_seq.isdigit() and len(raw_seq) < 9 else None
     _, caller, _ = _ends(form)
 
-    def work(session: Session) -> str:
+    def work(session: Session) -> str | None:
         return step_call(
             session,
             ctx,
@@ -131,6 +135,7 @@ def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
             dial_status=_field(form, "DialCallStatus", 16),
             caller=caller or None,
             now=ctx.clock(),
+            render=_renderer(ctx),
         )
 
     return _twiml(_guarded(ctx, call_sid, work))
