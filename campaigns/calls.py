@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.call_effects import add_event, apply_effects
-from campaigns.call_lines import Line, psa_campaigns
+from campaigns.call_lines import Line, find_line, psa_campaigns
 from campaigns.enums import Attribution, Channel, InteractionKind
 from campaigns.models import Campaign, Hotline, Interaction
 from campaigns.voice_models import Call, CallDirection, CallEventKind
@@ -33,8 +33,20 @@ log = logging.getLogger(__name__)
 # Turns a step's actions into TwiML whose callbacks carry step number `seq` (the web layer's).
 Renderer = Callable[[list[Action], int], str]
 
+__all__ = ["Line", "find_line", "record_status", "start_call", "step_call"]
+
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "failed"})
 MAX_DIGITS = 32
+
+
+def _default_renderer(ctx: AppContext) -> Renderer:
+    """Returns the TwiML renderer for callers outside the web layer (the demo seed, jobs)."""
+    from webhooks.voice_twiml import render
+
+    def rendered(actions: list[Action], seq: int) -> str:
+        return render(actions, public_url=ctx.settings.public_url, seq=seq)
+
+    return rendered
 
 
 def _engine_context(now: datetime, timezone: str, codes: dict[str, int]) -> EngineContext:
@@ -50,7 +62,7 @@ def start_call(
     caller: str,
     direction: CallDirection,
     now: datetime,
-    render: Renderer,
+    render: Renderer | None = None,
 ) -> str | None:
     """Creates the call record, runs the flow's first step and returns its TwiML."""
     existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
@@ -105,7 +117,7 @@ def start_call(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
     )
     call.state = result.state.to_dict()
-    call.last_twiml = render(result.actions, 1)
+    call.last_twiml = (render or _default_renderer(ctx))(result.actions, 1)
     event(
         log,
         "call started",
@@ -138,7 +150,7 @@ def step_call(
     dial_status: str,
     caller: str | None,
     now: datetime,
-    render: Renderer,
+    render: Renderer | None = None,
 ) -> str | None:
     """Takes one step and returns its TwiML (None: no such call); a retry gets the cached one."""
     call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
@@ -162,7 +174,7 @@ def step_call(
     )
     call.state = result.state.to_dict()
     call.seq += 1
-    call.last_twiml = render(result.actions, call.seq)
+    call.last_twiml = (render or _default_renderer(ctx))(result.actions, call.seq)
     return call.last_twiml
 
 
