@@ -19,6 +19,7 @@ _REGISTRARS: tuple[str, ...] = (
     "campaigns.cli",
     "ivr_flows.cli",
     "outreach.followups.cli",
+    "campaigns.reports.cli",
 )
 
 

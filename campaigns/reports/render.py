@@ -1,0 +1,81 @@
+"""Terminal tables of a report (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _v(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_report(console: Console, data: dict[str, Any], table: dict[str, Any]) -> None:
+    """Prints the summary, funnel, topics and channel comparison."""
+    flt = data["filter"]
+    scope = ", ".join(f"{k}={v}" for k, v in flt.items() if v and k not in ("from", "to"))
+    title = f"Reach {flt['from']} – {flt['to']} ({data['timezone']}) {scope}".strip()
+    summary = Table(title=title)
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    rows = [
+        ("interactions", data["interactions"]["total"]),
+        ("  calls", data["interactions"]["voice"]),
+        ("  SMS", data["interactions"]["sms"]),
+        ("  WhatsApp", data["interactions"]["whatsapp"]),
+        ("unique contacts", data["contacts"]["unique"]),
+        ("  new", data["contacts"]["new"]),
+        ("  returning", data["contacts"]["returning"]),
+        ("calls", data["calls"]["total"]),
+        ("calls completed", data["calls"]["completed"]),
+        ("mean call duration (s)", data["calls"]["mean_duration"]),
+        ("median call duration (s)", data["calls"]["median_duration"]),
+        ("transfers", data["transfers"]),
+        ("opt-ins", data["followups"]["opt_ins"]),
+        ("follow-ups delivered", data["followups"]["delivered"]),
+        ("opt-outs", data["followups"]["opt_outs"]),
+        ("cost", data["cost"]["amount"]),
+        ("cost per unique contact", data["cost"]["per_contact"]),
+    ]
+    for name, value in rows:
+        summary.add_row(name, _v(value))
+    console.print(summary)
+    if data["funnel"]:
+        funnel = Table(title="Voice menu funnel")
+        for col in ("node", "reached", "went_on", "hung_up", "no_input", "invalid"):
+            funnel.add_column(col, justify="left" if col == "node" else "right")
+        for node in data["funnel"]:
+            funnel.add_row(
+                node["node"],
+                *(_v(node[c]) for c in ("reached", "went_on", "hung_up", "no_input", "invalid")),
+            )
+        console.print(funnel)
+    if data["topics"]:
+        topics = Table(title="Topics chosen")
+        topics.add_column("topic")
+        topics.add_column("count", justify="right")
+        for row in data["topics"]:
+            topics.add_row(row["topic"], _v(row["count"]))
+        console.print(topics)
+    media = Table(title="Channel comparison")
+    cols = (
+        "medium",
+        "unique_contacts",
+        "interactions",
+        "interactions_per_contact",
+        "completion_rate",
+        "cost_per_contact",
+    )
+    for col in cols:
+        media.add_column(col.replace("_", " "), justify="left" if col == "medium" else "right")
+    for row in [*table["rows"], table["total"]]:
+        media.add_row(*(_v(row[c]) for c in cols))
+    console.print(media)
