@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import signed_post
+from conftest import PUBLIC_URL, signed_post
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from voice_helpers import (
@@ -42,7 +42,7 @@ def campaign_id(ctx: AppContext, code: str) -> int:
 @pytest.mark.parametrize(
     ("digit", "language", "voice_language", "goodbye"),
     [
-        ("1", "az", "tr-TR", "Zənginiz üçün təşəkkür edirik. Sağ olun!"),
+        ("1", "az", "tr-TR", f"{PUBLIC_URL}/audio/az/goodbye.wav"),
         ("2", "ru", "ru-RU", "Спасибо за звонок. До свидания!"),
         ("3", "en", "en-US", "Thank you for calling. Goodbye!"),
     ],
@@ -61,11 +61,14 @@ def test_radio_call_walks_the_menu_in_each_language(
     assert gather.tag == "Gather" and gather.get("actionOnEmptyResult") == "true"
     assert gather.get("action", "").endswith("/twilio/voice/step?seq=1")
     call.press(digit)
-    spoken = [v for v in verbs(call.twiml)[0].iter() if v.tag == "Say"] + [
-        v for v in verbs(call.twiml) if v.tag == "Say"
-    ]
-    if language != "az" or spoken:  # az is <Play> when the audio file exists, else tr-TR <Say>
-        assert all(s.get("language") == voice_language for s in spoken)
+    prompts = list(verbs(call.twiml)) + list(verbs(call.twiml)[-1])
+    if language == "az":  # recorded audio, served by the app
+        plays = [(p.text or "") for p in prompts if p.tag == "Play"]
+        assert plays and all(u.startswith(f"{PUBLIC_URL}/audio/az/") for u in plays)
+        assert not [p for p in prompts if p.tag == "Say"]
+    else:
+        says = [p for p in prompts if p.tag == "Say"]
+        assert says and all(s.get("language") == voice_language for s in says)
     call.press("1")  # legal work abroad
     call.press("9")  # goodbye
     assert call.ended and goodbye in said(call.twiml)
@@ -79,6 +82,12 @@ def test_radio_call_walks_the_menu_in_each_language(
     assert stored.outcome == "completed" and stored.ended_node == "goodbye"
     assert stored.duration_seconds == 47 and stored.status == "completed"
     assert [e.value for e in events if e.kind == "result"] == ["legal_work"]
+
+
+def test_azerbaijani_audio_is_served_by_the_app(phone: TestClient) -> None:
+    response = phone.get("/audio/az/welcome.wav")
+    assert response.status_code == 200 and response.content[:4] == b"RIFF"
+    assert phone.get("/audio/az/nope.wav").status_code == 404
 
 
 def test_call_writes_one_anonymous_interaction(phone: TestClient, loaded: AppContext) -> None:
