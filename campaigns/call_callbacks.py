@@ -8,7 +8,8 @@ placed or has failed for good, then erased. Callbacks are limited per caller per
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,10 @@ from outreach.logs import event
 from outreach.privacy import country_of
 
 log = logging.getLogger(__name__)
+
+# A callback hours later surprises more than it helps; after this the number is erased unused.
+CALLBACK_EXPIRY = timedelta(hours=1)
+RETRY_SECONDS = 60
 
 
 class CallGateway(Protocol):
@@ -135,13 +140,44 @@ def place_callback(ctx: AppContext, callback_id: int) -> CallbackStatus | None:
 
 
 def retry_pending_callbacks(ctx: AppContext) -> int:
-    """Tries again every callback still pending (for a periodic job); returns how many."""
+    """Tries pending callbacks again and gives up stale ones (erasing them); returns tries."""
+    cutoff = ctx.clock() - CALLBACK_EXPIRY
     with session_scope(ctx.sessions) as session:
+        pending = select(CallCallback).where(CallCallback.status == CallbackStatus.PENDING)
+        for row in session.scalars(pending.where(CallCallback.created_at < cutoff)):
+            row.status, row.sealed_number, row.error = CallbackStatus.FAILED, None, "expired"
         ids = list(
             session.scalars(
-                select(CallCallback.id).where(CallCallback.status == CallbackStatus.PENDING)
+                select(CallCallback.id)
+                .where(CallCallback.status == CallbackStatus.PENDING)
+                .where(CallCallback.created_at >= cutoff)
             )
         )
     for callback_id in ids:
         place_callback(ctx, callback_id)
     return len(ids)
+
+
+def start_callback_retries(ctx: AppContext) -> Callable[[], None] | None:
+    """Retries callbacks that failed for a passing reason, every minute, inside the service."""
+    if not ctx.settings.scheduler_enabled:
+        return None
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    def tick() -> None:
+        try:
+            retry_pending_callbacks(ctx)
+        except Exception:
+            log.exception("callback retry failed; will try again on the next tick")
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=RETRY_SECONDS,
+        id="voice-callback-retries",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return lambda: scheduler.shutdown(wait=True)

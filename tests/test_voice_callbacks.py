@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from conftest import PUBLIC_URL
@@ -119,3 +120,16 @@ def test_a_transient_gateway_error_keeps_the_number_sealed_for_a_retry(
     assert retry_pending_callbacks(loaded) == 1
     [row] = callbacks(loaded)
     assert row.status == "placed" and row.sealed_number is None and row.attempts == 2
+
+
+def test_a_stale_pending_callback_is_given_up_and_erased(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    gateway.error = GatewayError("timeout", status=503, permanent=False)
+    Caller(phone, TV).start()
+    gateway.error = None
+    loaded.clock = lambda: OPEN + timedelta(hours=2)
+    assert retry_pending_callbacks(loaded) == 0
+    [row] = callbacks(loaded)
+    assert row.status == "failed" and row.error == "expired" and row.sealed_number is None
+    assert len(gateway.calls) == 1
