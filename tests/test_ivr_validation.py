@@ -170,3 +170,20 @@ def test_cli_show_prints_the_menu_tree() -> None:
     assert result.exit_code == 0, result.output
     for expected in ("welcome", "psa", "topics", "Legal work abroad", "consultant", "goodbye"):
         assert expected in result.output
+
+
+def test_campaign_check_reports_the_voice_flow_errors(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from ivr_flows.campaign_check import voice_flow_check
+
+    (tmp_path / "bad.yaml").write_text(HEAD + "  main:\n    kind: goto\n    next: nope\n" + BYE)
+    spec = SimpleNamespace(voice=SimpleNamespace(flow="bad.yaml"), languages=["az", "en"])
+    found = voice_flow_check(spec, ("campaigns", 0), tmp_path)
+    assert (
+        ("campaigns", 0, "voice", "flow"),
+        "bad.yaml: nodes.main.next (line 11): unknown node 'nope'",
+    ) in found
+    assert any("has no prompts in en" in message for _, message in found)
+    good = SimpleNamespace(voice=SimpleNamespace(flow="radio.yaml"), languages=["az", "ru"])
+    assert voice_flow_check(good, ("campaigns", 0), DEMO_FLOWS) == []
