@@ -26,7 +26,7 @@ def validate_cmd(files: list[Path] = typer.Argument(..., help="Flow YAML file(s)
             failed = True
             console.print(f"[red]✗ {path}[/red]: {len(issues)} error(s)")
             for issue in issues:
-                console.print(f"  {path}: {issue}", markup=False, highlight=False)
+                console.print(f"  {path}: {issue}", markup=False, highlight=False, soft_wrap=True)
         else:
             assert flow is not None
             console.print(
@@ -42,7 +42,7 @@ def show_cmd(file: Path = typer.Argument(..., help="Flow YAML file")) -> None:
     console = Console()
     flow, issues = check_file(file)
     for issue in issues:
-        console.print(f"[red]{file}: {issue}[/red]", highlight=False)
+        console.print(f"[red]{file}: {issue}[/red]", highlight=False, soft_wrap=True)
     if flow is None:
         raise typer.Exit(1)
     console.print(flow_tree(flow))

@@ -55,6 +55,7 @@ def _walk(node: yaml.Node, where: str, lines: Lines, issues: list[Issue]) -> Non
                     Issue(child, f"duplicate {what} '{key}'", key_node.start_mark.line + 1)
                 )
             seen.add(key)
+            lines.setdefault(child, key_node.start_mark.line + 1)
             _walk(value_node, child, lines, issues)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
@@ -88,7 +89,7 @@ def check_text(text: str) -> tuple[Flow | None, list[Issue]]:
     if flow is not None:
         issues.extend(validate(flow))
     located = [Issue(i.location, i.message, i.line or line_for(lines, i.location)) for i in issues]
-    return flow, located
+    return flow, sorted(located, key=lambda i: i.line or 10**9)
 
 
 def check_file(path: Path) -> tuple[Flow | None, list[Issue]]:
