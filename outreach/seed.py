@@ -290,14 +290,22 @@ def seed(
     """Plays `days` days of demo traffic ending at `end` (default: now) into the database."""
     from outreach.gateway import TwilioGateway
 
+    previous = (ctx.clock, ctx.extras.get("gateway"))
     ctx.extras["gateway"] = TwilioGateway.from_settings(
         ctx.settings, http_client=OfflineTwilio(), sleep=lambda _s: None
     )
     finish = end or ctx.clock()
-    seeder = Seeder(ctx, rng=random.Random(rng_seed), scale=scale)
-    start = finish - timedelta(days=days)
-    seeder.plan(start.replace(hour=0, minute=0, second=0, microsecond=0), days + 1)
-    # Only what falls in [start, finish) happens.
-    seeder.queue = [e for e in seeder.queue if e.at >= start]
-    heapq.heapify(seeder.queue)
-    return seeder.run(finish)
+    try:
+        seeder = Seeder(ctx, rng=random.Random(rng_seed), scale=scale)
+        start = finish - timedelta(days=days)
+        seeder.plan(start.replace(hour=0, minute=0, second=0, microsecond=0), days + 1)
+        # Only what falls in [start, finish) happens.
+        seeder.queue = [e for e in seeder.queue if e.at >= start]
+        heapq.heapify(seeder.queue)
+        return seeder.run(finish)
+    finally:
+        ctx.clock = previous[0]
+        if previous[1] is None:
+            ctx.extras.pop("gateway", None)
+        else:
+            ctx.extras["gateway"] = previous[1]

@@ -100,7 +100,7 @@ def descriptor(flow: Flow, *, now: datetime, resource: dict[str, str]) -> dict[s
 def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> list[list[Any]]:
     """Returns the answer rows of the flow's calls started in [start, end)."""
     wanted = {q.id for q in flow.questions()}
-    codes = dict(session.execute(select(Campaign.id, Campaign.code)).tuples().all())
+    codes: dict[int, str] = {i: c for i, c in session.execute(select(Campaign.id, Campaign.code))}
     query = (
         select(CallEvent, Call)
         .join(Call, Call.id == CallEvent.call_id)
@@ -113,7 +113,7 @@ def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> lis
         .order_by(CallEvent.created_at, CallEvent.id)
     )
     out: list[list[Any]] = []
-    for event, call in session.execute(query.execution_options(yield_per=5000)).tuples():
+    for event, call in session.execute(query.execution_options(yield_per=5000)):
         if event.question_id not in wanted:
             continue
         meta = {

@@ -39,7 +39,7 @@ def airing_lift(
         start=scope.utc_start - timedelta(minutes=before + after),
         end=scope.utc_end + timedelta(minutes=after),
     )
-    codes = dict(session.execute(select(Campaign.id, Campaign.code)).tuples().all())
+    codes: dict[int, str] = {i: c for i, c in session.execute(select(Campaign.id, Campaign.code))}
     rows = [_one(session, a, neighbours, before, after, codes) for a in airings]
     return {
         "filter": scope.flt.describe(),

@@ -28,8 +28,8 @@ def protect_group(parts: list[Value], total: Value, k: int) -> tuple[list[Value]
     """Applies primary and secondary suppression to parts that sum to a total."""
     out: list[Value] = [hidden(k) if is_small(v, k) else v for v in parts]
     total_out: Value = hidden(k) if is_small(total, k) else total
-    if isinstance(total_out, str):
-        return out, total_out
+    if total_out is None or isinstance(total_out, str):
+        return out, total_out  # no visible total to subtract from
     hidden_count = sum(isinstance(v, str) for v in out)
     if hidden_count == 1:
         candidates = [(v, i) for i, v in enumerate(out) if isinstance(v, int) and v > 0]
