@@ -9,12 +9,12 @@ are dispatched hour by hour through an offline gateway and marked delivered.
 from __future__ import annotations
 
 import heapq
-from functools import partial
 import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
