@@ -178,3 +178,27 @@ def test_a_missing_flow_file_apologises(phone: TestClient, loaded: AppContext) -
         campaign.options = {**campaign.options, "voice": {"flow": "flows/missing.yaml"}}
     response = signed_post(phone, "/twilio/voice", {"CallSid": "CA4", "From": CALLER, "To": RADIO})
     assert twiml_ok(response)[-1] == "Hangup" and "Sorry" in response.text
+
+
+def test_a_write_conflict_is_retried_not_turned_into_a_failed_call(
+    phone: TestClient, loaded: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import webhooks.voice
+
+    call = Caller(phone, RADIO)
+    call.start()
+    real = webhooks.voice.step_call
+    conflicts = [OperationalError("UPDATE calls", {}, Exception("database is locked"))]
+
+    def racing(*args: Any, **kwargs: Any) -> str | None:
+        if conflicts:
+            raise conflicts.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(webhooks.voice, "step_call", racing)
+    call.press("3")
+    assert "This call is free and anonymous. We never share your number." in said(call.twiml)
+    stored, _ = record(loaded, call.sid)
+    assert stored.outcome is None and stored.language == "en"

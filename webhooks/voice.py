@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -51,27 +52,33 @@ def _renderer(ctx: AppContext) -> Renderer:
     return rendered
 
 
+def _attempt(ctx: AppContext, work: Callable[[Session], str | None]) -> str | None:
+    with ctx.sessions() as session:
+        twiml = work(session)
+        session.commit()
+        return twiml
+
+
 def _guarded(ctx: AppContext, call_sid: str, work: Callable[[Session], str | None]) -> str:
     """Runs work in a committed session; on failure logs, ends the call cleanly, apologises."""
     apology = spoken(APOLOGY)
-    session = ctx.sessions()
     try:
-        twiml = work(session)
-        session.commit()
-        return twiml or apology
+        return _attempt(ctx, work) or apology
+    except (IntegrityError, OperationalError):
+        # Most likely a duplicate request racing this one (SQLite refuses the second writer):
+        # once more, it finds the step answered and gets the cached TwiML.
+        log.warning("voice webhook conflict; trying once more", extra={"call": call_sid})
     except Exception:
-        session.rollback()
+        log.exception("voice webhook failed", extra={"call": call_sid})
+    try:
+        return _attempt(ctx, work) or apology
+    except Exception:
         log.exception("voice webhook failed; apologised and hung up", extra={"call": call_sid})
-        try:
-            fail_call(session, call_sid=call_sid, now=ctx.clock(), twiml=apology)
-            session.commit()
-            return apology
-        except Exception:
-            session.rollback()
-            log.exception("could not mark the call as failed", extra={"call": call_sid})
-            return spoken(APOLOGY)
-    finally:
-        session.close()
+    try:
+        _attempt(ctx, lambda s: fail_call(s, call_sid=call_sid, now=ctx.clock(), twiml=apology))
+    except Exception:
+        log.exception("could not mark the call as failed", extra={"call": call_sid})
+    return apology
 
 
 @router.post("")
