@@ -17,6 +17,8 @@ from outreach.followups.dispatcher import Dispatcher
 log = logging.getLogger(__name__)
 
 JOB_ID = "followups-dispatch"
+# APScheduler logs every run of a job at INFO; a tick every few seconds drowns the real events.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def dispatch_due(ctx: AppContext) -> None:

@@ -1,0 +1,82 @@
+"""A tiny local stand-in for Twilio's Messages endpoint: counts requests per To, on 127.0.0.1.
+
+Used by the SIGKILL test (a worker subprocess sends to it) and by benchmarks/dispatch_bench.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import Counter, defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+class FakeTwilioServer:
+    """Answers Messages creates with 201 and a fresh sid; `delay` slows each answer."""
+
+    def __init__(self, *, delay: float = 0.0, fail_status: int | None = None) -> None:
+        self.delay = delay
+        self.fail_status = fail_status
+        self.per_to: Counter[str] = Counter()
+        self.times: dict[str, list[float]] = defaultdict(list)  # From -> arrival times
+        self.lock = threading.Lock()
+        self._sids = itertools.count(1)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.port = int(self.httpd.server_address[1])
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return  # quiet: the bodies hold numbers
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if not self.path.endswith("/Messages.json"):
+                    self._answer(404, {"code": 20404, "message": "not found", "status": 404})
+                    return
+                if server.fail_status is not None:
+                    self._answer(
+                        server.fail_status, {"message": "down", "status": server.fail_status}
+                    )
+                    return
+                with server.lock:
+                    server.per_to[form.get("To", "")] += 1
+                    server.times[form.get("From", "")].append(time.monotonic())
+                    sid = f"SM{next(server._sids):032x}"
+                if server.delay:
+                    time.sleep(server.delay)
+                self._answer(201, {"sid": sid, "status": "queued", "to": form.get("To")})
+
+            def _answer(self, status: int, body: dict[str, object]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def start(self) -> FakeTwilioServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @property
+    def total(self) -> int:
+        with self.lock:
+            return sum(self.per_to.values())
