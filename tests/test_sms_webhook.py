@@ -231,3 +231,36 @@ def test_database_failure_after_recording_loses_nothing_recorded(
     assert "Sorry" in text
     with loaded.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Interaction)) == 1
+
+
+def test_development_flag_skips_the_check_and_warns(
+    loaded: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from outreach.app import create_app
+
+    dev_ctx = AppContext(
+        settings=loaded.settings.model_copy(update={"insecure_skip_signature": True}),
+        engine=loaded.engine,
+        sessions=loaded.sessions,
+    )
+    with caplog.at_level("WARNING"):
+        app = create_app(ctx=dev_ctx, migrate=False, start_background=False)
+    assert any("NOT checked" in r.getMessage() for r in caplog.records)
+    with TestClient(app) as dev_client:
+        assert reply_of(dev_client.post("/twilio/sms", data=sms("iş")))[0].startswith("Xaricdə")
+
+
+def test_signature_covers_the_query_string(client: Any, loaded: AppContext) -> None:
+    from tests.conftest import sign
+
+    params = sms("iş")
+    signature = sign("/twilio/sms", params)
+    response = client.post(
+        "/twilio/sms?x=1", data=params, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403
+    good = sign("/twilio/sms?x=1", params)
+    response = client.post("/twilio/sms?x=1", data=params, headers={"X-Twilio-Signature": good})
+    assert response.status_code == 200
