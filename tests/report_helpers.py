@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
@@ -79,3 +81,10 @@ def window(days: int = 4) -> dict[str, str]:
     """The query range that covers seed_demo's traffic."""
     first = (SEED_END - timedelta(days=days + 1)).date().isoformat()
     return {"from": first, "to": SEED_END.date().isoformat()}
+
+
+@pytest.fixture
+def web(app: Any) -> Iterator[TestClient]:
+    """A client on https (the session cookie is Secure when the public URL is https)."""
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as c:
+        yield c

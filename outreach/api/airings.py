@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Response
 from pydantic import BaseModel, Field
 
 from campaigns import airings
 from campaigns.airings import Airing, AiringError
 from outreach.api.params import FilterDep
-from outreach.auth.web import ApiManager, ApiUser
-from webhooks.deps import SessionDep
+from outreach.auth.web import ApiManager, ApiUser, api_user
+from webhooks.deps import CtxDep, SessionDep
 
-router = APIRouter(prefix="/api/airings", tags=["airings"])
+router = APIRouter(prefix="/api/airings", tags=["airings"], dependencies=[Depends(api_user)])
 
 
 class AiringIn(BaseModel):
@@ -31,18 +31,20 @@ def to_json(a: Airing) -> dict[str, Any]:
         "id": a.id,
         "campaign": a.campaign.code,
         "station": a.station,
-        "aired_at": a.aired_at.isoformat(),
+        "aired_at": a.aired_at.astimezone(UTC).isoformat(),
         "duration_seconds": a.duration_seconds,
     }
 
 
 @router.get("", summary="List airings in a date range")
-def list_airings(flt: FilterDep, user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
+def list_airings(
+    flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep
+) -> list[dict[str, Any]]:
     from zoneinfo import ZoneInfo
 
     from campaigns.reports.filters import resolve
 
-    scope = resolve(session, flt, zone=ZoneInfo("UTC"))
+    scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
     rows = airings.list_between(
         session, start=scope.utc_start, end=scope.utc_end, campaign_ids=scope.campaign_ids
     )

@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns import registry
 from campaigns.models import Campaign
 from campaigns.schemas import CampaignSpec
-from outreach.auth.web import ApiManager, ApiUser
+from outreach.auth.web import ApiManager, ApiUser, api_user
 from outreach.settings import Settings
 from webhooks.deps import CtxDep, SessionDep
 
-router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], dependencies=[Depends(api_user)])
 
 
 def to_json(c: Campaign) -> dict[str, Any]:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from campaigns.reports import csvexport, floip, service
 from campaigns.reports.filters import FilterError, ReportFilter, resolve
 from ivr_flows.model import Flow
 from outreach.api.params import FilterDep
-from outreach.auth.web import ApiManager, ApiUser, exact_for
+from outreach.auth.web import ApiManager, ApiUser, api_user, exact_for
 from webhooks.deps import CtxDep, SessionDep
 
-router = APIRouter(prefix="/api", tags=["reports"])
+router = APIRouter(prefix="/api", tags=["reports"], dependencies=[Depends(api_user)])
 
 
 def _run(fn: Any, **kw: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -18,12 +18,12 @@ from campaigns.reports import service
 from campaigns.reports.filters import FilterError, ReportFilter
 from outreach.api.params import FilterDep
 from outreach.auth.models import Role
-from outreach.auth.web import PageUser, check_csrf, csrf_token, exact_for
+from outreach.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
 from outreach.dashboard import charts
 from outreach.dashboard.templates import templates
 from webhooks.deps import CtxDep, SessionDep
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=[Depends(page_user)])
 
 
 def _page(
