@@ -78,6 +78,11 @@ def is_open(hours: OfficeHours, ctx: EngineContext) -> bool:
     return local.weekday() in hours.days and hours.start <= local.time() < hours.end
 
 
+def _finish_key(node: Node) -> str:
+    """Returns '#' as the end-of-input key, unless the menu offers '#' as a choice."""
+    return "" if any("#" in o.digit for o in node.options) else "#"
+
+
 class _Run:
     def __init__(self, flow: Flow, state: CallState, ctx: EngineContext) -> None:
         self.flow, self.state, self.ctx = flow, state, ctx
@@ -150,7 +155,7 @@ class _Run:
             return Gather(tuple(before + prompts), node.timeout, None, "#")
         digits = {len(o.digit) for o in node.options} or {1}
         num = max(digits) if len(digits) == 1 else None
-        return Gather(tuple(before + prompts), node.timeout, num, "#")
+        return Gather(tuple(before + prompts), node.timeout, num, _finish_key(node))
 
     def _transfer(self, node: Node) -> str | None:
         if node.hours is not None and node.number and is_open(node.hours, self.ctx):
@@ -176,7 +181,9 @@ class _Run:
         self.go(node, node.next or "", via="unavailable")
 
     def answer(self, node: Node, inp: Input) -> None:
-        digits = inp.digits.strip().rstrip("#") if inp.kind is InputKind.DIGITS else ""
+        digits = inp.digits.strip() if inp.kind is InputKind.DIGITS else ""
+        if _finish_key(node):
+            digits = digits.rstrip("#")
         if not digits:
             self.effect(EffectKind.NO_INPUT, node.id)
             if node.kind is NodeKind.PSA_CODE:

@@ -255,3 +255,20 @@ def test_long_message_chains_are_cut_with_a_redirect() -> None:
     assert isinstance(first.actions[-1], Redirect) and not first.state.ended
     second = step(f, first.state, Input(InputKind.CONTINUE), ctx())
     assert second.state.ended and second.state.outcome == "completed"
+
+
+def test_hash_can_be_a_menu_choice() -> None:
+    text = (
+        "id: h\nlanguages: [en]\nvoices: {en: {voice: Polly.Joanna, language: en-US}}\n"
+        "start: m\nnodes:\n  m:\n    kind: menu\n    prompt: {en: 'Press hash'}\n"
+        "    options: {'#': bye}\n    fallback: bye\n  bye:\n    kind: hangup\n"
+    )
+    f, issues = check_text(text)
+    assert f is not None and not issues, issues
+    first = step(f, CallState(), Input(InputKind.START), ctx())
+    gather = first.actions[0]
+    assert isinstance(gather, Gather) and gather.finish_on_key == ""
+    pressed = step(f, first.state, Input.keys("#"), ctx())
+    assert [e.data.get("via") for e in pressed.effects if e.kind is EffectKind.WENT_ON] == [
+        "option"
+    ]
