@@ -129,7 +129,8 @@ class Phone:
                 if keys is None:
                     self.console.print("[dim]📴 you hang up[/dim]")
                     return None
-                digits = keys.split(verb.get("finishOnKey", "#"))[0] if keys else ""
+                finish = verb.get("finishOnKey", "#")
+                digits = keys.split(finish)[0] if finish else keys
                 if verb.get("numDigits"):
                     digits = digits[: int(verb.get("numDigits", "1"))]
                 self.console.print(f"[yellow]⌨ {digits or '(no input)'}[/yellow]")
