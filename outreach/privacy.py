@@ -12,7 +12,9 @@ import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
 
 WHATSAPP_PREFIX = "whatsapp:"
-_PHONE_LIKE = re.compile(r"\+?\d[\d \-().]{6,}\d")
+# E.164-looking numbers (what Twilio sends), spaced or not, and bare runs of 9-15 digits.
+# Dates, times and IP addresses are left alone.
+_PHONE_LIKE = re.compile(r"\+\d[\d \-()]{6,}\d|(?<![\d.:])\d{9,15}(?![\d.:])")
 
 
 @dataclass(frozen=True)

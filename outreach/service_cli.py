@@ -73,6 +73,9 @@ def demo(
     if typer_ctx.invoked_subcommand is not None:
         return
     settings = cli_settings(demo=True, host=host, port=port)
+    if "public_url" not in settings.model_fields_set:
+        # Without a configured public URL the demo is its own: audio and Gather URLs point here.
+        settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
     _load_campaigns(settings, DEMO_FILE)
     _print_entry_points(settings)
     console.print(
@@ -165,7 +168,7 @@ def _print_entry_points(settings: Settings) -> None:
         for h in session.scalars(select(Hotline)):
             table.add_row(h.name, "hotline", h.number, "", "", h.options.get("flow") or "")
     engine.dispose()
-    console.print(table)
+    Console(width=max(console.width, 150)).print(table)
 
 
 def text(
@@ -210,11 +213,14 @@ def post_signed(
     settings: Settings, path: str, params: dict[str, str], *, url: str | None, in_process: bool
 ) -> tuple[int, str]:
     """POSTs a Twilio-signed form to a running service, or in-process when none answers."""
+    base = (url or settings.public_url).rstrip("/")
+    # The service checks signatures against its public URL: ours when it is configured,
+    # else the URL we post to (a local demo on another port is its own public URL).
+    signed_base = settings.public_url if "public_url" in settings.model_fields_set else base
     signature = RequestValidator(settings.twilio_auth_token).compute_signature(
-        settings.public_url.rstrip("/") + path, params
+        signed_base.rstrip("/") + path, params
     )
     headers = {"X-Twilio-Signature": signature}
-    base = (url or settings.public_url).rstrip("/")
     if not in_process:
         try:
             resp = httpx.post(base + path, data=params, headers=headers, timeout=20)

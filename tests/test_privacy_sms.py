@@ -90,5 +90,8 @@ def test_contact_id_is_keyed_and_stable() -> None:
     assert a != contact_id("+994501234568", "key-1")
 
 
-def test_scrub_masks_number_like_strings() -> None:
-    assert scrub("from +994501234567 and 050 123 45 67") == "from [number] and [number]"
+def test_scrub_masks_number_like_strings_but_not_dates_or_addresses() -> None:
+    assert scrub("from +994501234567 and +994 50 123 45 67") == "from [number] and [number]"
+    assert scrub("whatsapp 994501234567") == "whatsapp [number]"
+    kept = "on 2026-11-28 03:37:55 at 127.0.0.1:8123 took 1234 ms"
+    assert scrub(kept) == kept
