@@ -35,6 +35,7 @@ class FakeTwilioServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes
 
             def log_message(self, format: str, *args: object) -> None:
                 return  # quiet: the bodies hold numbers

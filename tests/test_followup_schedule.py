@@ -122,3 +122,33 @@ def test_validation_accepts_yaml_sexagesimal_times() -> None:
     assert validate_followups(entry, ["az"]) == []
     spec = FollowupsSpec.model_validate(entry["followups"])
     assert spec.series[0].messages[0].at == "10:00"
+
+
+def test_campaigns_validate_reports_series_problems_with_their_line() -> None:
+    from pathlib import Path
+
+    from campaigns.validation import validate_text
+
+    yaml_text = """\
+campaigns:
+  - code: FU-1
+    name: test
+    medium: flyer
+    languages: [az, ru]
+    start: 2027-01-01
+    end: 2027-02-01
+    followups:
+      series:
+        - id: info
+          messages:
+            - offset: "0"
+              text: {az: "Salam"}
+            - offset: soon
+              text: {az: "a", ru: "b"}
+"""
+    report = validate_text(yaml_text, Path("campaigns.yaml"))
+    problems = [str(p) for p in report.problems]
+    assert any(
+        p.startswith("line 13: ") and "text missing for language 'ru'" in p for p in problems
+    ), problems
+    assert any(p.startswith("line 14: ") and "offset 'soon'" in p for p in problems), problems

@@ -38,9 +38,12 @@ def worker(
 ) -> None:
     """Run the follow-up dispatcher (use with OUTREACH_SCHEDULER_ENABLED=0 on the service)."""
     from outreach.followups.dispatcher import Dispatcher
-    from outreach.followups.scheduler import run_worker
+    from outreach.followups.scheduler import can_send, run_worker
 
     ctx = _context()
+    if not can_send(ctx):
+        console.print("[red]set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to send follow-ups[/red]")
+        raise typer.Exit(2)
     if once:
         report = Dispatcher(ctx).run_until_idle()
         console.print(

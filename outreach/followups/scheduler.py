@@ -61,9 +61,20 @@ def add_dispatch_job(scheduler: BaseScheduler, ctx: AppContext) -> None:
     )
 
 
+def can_send(ctx: AppContext) -> bool:
+    """Says whether Twilio credentials are set; without them rows stay pending, not failed."""
+    if ctx.settings.twilio_account_sid and ctx.settings.twilio_auth_token:
+        return True
+    log.warning(
+        "TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set: follow-up messages are kept "
+        "pending and not sent"
+    )
+    return False
+
+
 def start_in_service(ctx: AppContext) -> Callable[[], None] | None:
     """Starts the dispatcher in the web service unless OUTREACH_SCHEDULER_ENABLED is off."""
-    if not ctx.settings.scheduler_enabled:
+    if not ctx.settings.scheduler_enabled or not can_send(ctx):
         return None
     scheduler = BackgroundScheduler(timezone="UTC")
     add_dispatch_job(scheduler, ctx)

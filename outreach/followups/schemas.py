@@ -146,33 +146,57 @@ def validate_followups(entry: dict[str, Any], languages: list[str]) -> list[tupl
     if raw is None:
         return []
     base: Location = ("followups",)
+    problems: list[tuple[Location, str]] = []
     try:
         spec = FollowupsSpec.model_validate(raw)
     except ValidationError as exc:
-        return [(base + tuple(e["loc"]), _message(e)) for e in exc.errors()]
-    problems: list[tuple[Location, str]] = []
+        problems.extend((base + tuple(e["loc"]), _message(e)) for e in exc.errors())
+    else:
+        if spec.quiet_hours and spec.quiet_hours.start == spec.quiet_hours.end:
+            problems.append(((*base, "quiet_hours"), "quiet hours start and end are the same"))
+    # The per-language and order checks also run on a block with other errors.
+    series_list = raw.get("series") if isinstance(raw, dict) else None
     seen: set[str] = set()
-    for s_index, series in enumerate(spec.series):
+    for s_index, series in enumerate(series_list if isinstance(series_list, list) else []):
+        if not isinstance(series, dict):
+            continue
         at: Location = (*base, "series", s_index)
-        if series.id in seen:
-            problems.append(((*at, "id"), f"duplicate series id {series.id!r}"))
-        seen.add(series.id)
-        previous = timedelta(0)
-        for m_index, message in enumerate(series.messages):
-            where: Location = (*at, "messages", m_index)
+        if series.get("id") in seen:
+            problems.append(((*at, "id"), f"duplicate series id {series.get('id')!r}"))
+        seen.add(str(series.get("id")))
+        messages = series.get("messages")
+        problems.extend(
+            _message_checks(messages if isinstance(messages, list) else [], at, languages)
+        )
+    return problems
+
+
+def _message_checks(
+    messages: list[Any], at: Location, languages: list[str]
+) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    previous = timedelta(0)
+    for m_index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        where: Location = (*at, "messages", m_index)
+        text = message.get("text")
+        if isinstance(text, dict):
             for lang in languages:
-                if lang not in message.text:
+                if lang not in text:
                     problems.append(((*where, "text"), f"text missing for language {lang!r}"))
-            for lang in message.text:
+            for lang in text:
                 if lang not in languages:
                     problems.append(
                         ((*where, "text", lang), f"text in undeclared language {lang!r}")
                     )
-            if message.delay < previous:
-                problems.append(((*where, "offset"), "offsets must not go backwards"))
-            previous = message.delay
-    if spec.quiet_hours and spec.quiet_hours.start == spec.quiet_hours.end:
-        problems.append(((*base, "quiet_hours"), "quiet hours start and end are the same"))
+        try:
+            delay = parse_offset(str(message.get("offset", "0")))
+        except ValueError:
+            continue  # reported by the schema
+        if delay < previous:
+            problems.append(((*where, "offset"), "offsets must not go backwards"))
+        previous = delay
     return problems
 
 
