@@ -13,6 +13,8 @@ from campaigns.keywords import normalize_keyword
 from campaigns.schemas import CampaignFile, CampaignSpec
 from campaigns.segments import count_segments
 from campaigns.yamlmap import Path_, YamlSourceError, format_path, line_of, load_with_lines
+from ivr_flows.campaign_check import voice_flow_check
+from ivr_flows.loader import check_file
 from outreach.followups.schemas import campaign_check as followups_check
 
 
@@ -42,7 +44,7 @@ class Report:
 # Checks that later features add (a voice flow exists, follow-up series are complete…).
 # Each gets (campaign spec, its index path, the file's directory) and yields (path, message).
 CampaignCheck = Callable[[CampaignSpec, Path_, Path], list[tuple[Path_, str]]]
-EXTRA_CHECKS: list[CampaignCheck] = [followups_check]
+EXTRA_CHECKS: list[CampaignCheck] = [followups_check, voice_flow_check]
 
 
 def validate_file(path: Path) -> Report:
@@ -145,5 +147,11 @@ def _cross_checks(parsed: CampaignFile, add: Callable[[Path_, str], None], base:
             for where, message in check(camp, at, base):
                 add(where, message)
     for index, hotline in enumerate(parsed.hotlines):
-        if hotline.flow is not None and not (base / hotline.flow).is_file():
-            add(("hotlines", index, "flow"), f"voice flow file {hotline.flow!r} not found")
+        if hotline.flow is None:
+            continue
+        flow_at: Path_ = ("hotlines", index, "flow")
+        if not (base / hotline.flow).is_file():
+            add(flow_at, f"voice flow file {hotline.flow!r} not found")
+            continue
+        for issue in check_file(base / hotline.flow)[1]:
+            add(flow_at, f"{hotline.flow}: {issue}")

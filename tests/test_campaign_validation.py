@@ -106,3 +106,18 @@ def test_cli_validate_accepts_the_demo_file() -> None:
     result = CliRunner().invoke(app, ["campaigns", "validate", str(demo)])
     assert result.exit_code == 0, result.output
     assert "segment(s)" in result.output
+
+
+def test_errors_inside_campaign_and_hotline_flows_are_reported(tmp_path: Path) -> None:
+    import shutil
+
+    target = tmp_path / "demo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "campaigns" / "demo", target)
+    for name in ("radio.yaml", "hotline.yaml"):
+        flow = target / "flows" / name
+        flow.write_text(flow.read_text(encoding="utf-8").replace("next: intro}", "next: nowhere}"))
+    errors = [str(p) for p in validate_file(target / "campaigns.yaml").problems]
+    assert any(
+        "campaigns[0].voice.flow: flows/radio.yaml" in e and "'nowhere'" in e for e in errors
+    )
+    assert any("hotlines[0].flow: flows/hotline.yaml" in e and "'nowhere'" in e for e in errors)
