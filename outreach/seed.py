@@ -110,7 +110,7 @@ class Seeder:
                     self.plan_calls_around(aired, spot)
             for hour in range(8, 23):
                 moment = datetime.combine(day, time(hour), self.zone)
-                for number, mean in [(s.number, 0.5) for s in SPOTS] + [(HOTLINE, 0.3)]:
+                for number, mean in [(s.number, 1.5) for s in SPOTS] + [(HOTLINE, 0.8)]:
                     for _ in range(self.poisson(mean)):
                         when = moment + timedelta(seconds=self.rng.randrange(3600))
                         self.at(when, partial(self.call, dialed=number, psa_code=None))
@@ -290,6 +290,9 @@ def seed(
     """Plays `days` days of demo traffic ending at `end` (default: now) into the database."""
     from outreach.gateway import TwilioGateway
 
+    from outreach.followups.voice import register_voice_opt_in
+
+    register_voice_opt_in()  # as the app does: "press 1 for SMS" enrols the caller
     previous = (ctx.clock, ctx.extras.get("gateway"))
     ctx.extras["gateway"] = TwilioGateway.from_settings(
         ctx.settings, http_client=OfflineTwilio(), sleep=lambda _s: None

@@ -41,6 +41,8 @@ def airing_lift(
     )
     codes: dict[int, str] = {i: c for i, c in session.execute(select(Campaign.id, Campaign.code))}
     rows = [_one(session, a, neighbours, before, after, codes) for a in airings]
+    for row, airing in zip(rows, airings, strict=True):
+        row["aired_local"] = airing.aired_at.astimezone(scope.zone).strftime("%Y-%m-%d %H:%M")
     return {
         "filter": scope.flt.describe(),
         "timezone": str(scope.zone),

@@ -40,8 +40,9 @@ def daily(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def funnel(report: dict[str, Any]) -> dict[str, Any]:
-    nodes = report["funnel"]
-    steps = ["reached", "went_on", "hung_up", "no_input", "invalid"]
+    # Only nodes where callers choose (menus, questions...): a message node just plays.
+    nodes = [n for n in report["funnel"] if any(n[k] for k in ("went_on", "hung_up", "invalid"))]
+    steps = ["reached", "went_on", "hung_up"]
     datasets = [
         {
             "label": step.replace("_", " "),
@@ -141,7 +142,7 @@ def lift_excess(lift: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "bar",
         "data": {
-            "labels": [f"{r['station']} {r['aired_at'][5:16]}" for r in rows],
+            "labels": [f"{r['station']} {r['aired_local'][5:]}" for r in rows],
             "datasets": [
                 {
                     "label": "excess calls",
