@@ -288,9 +288,8 @@ def seed(
     scale: float = 1.0,
 ) -> SeedStats:
     """Plays `days` days of demo traffic ending at `end` (default: now) into the database."""
-    from outreach.gateway import TwilioGateway
-
     from outreach.followups.voice import register_voice_opt_in
+    from outreach.gateway import TwilioGateway
 
     register_voice_opt_in()  # as the app does: "press 1 for SMS" enrols the caller
     previous = (ctx.clock, ctx.extras.get("gateway"))
