@@ -126,7 +126,13 @@ def _command(
     from outreach.followups.service import handle_sms_command
 
     result = handle_sms_command(
-        session, ctx, sender=message.sender, to_number=message.to.number, word=word, now=now
+        session,
+        ctx,
+        sender=message.sender,
+        to_number=message.to.number,
+        word=word,
+        now=now,
+        body=message.body,
     )
     if result is None:
         return None

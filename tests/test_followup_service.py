@@ -195,3 +195,29 @@ def test_no_table_holds_the_number_in_clear(ctx: AppContext) -> None:
         for table in tables:
             for row in conn.execute(text(f"SELECT * FROM {table}")):
                 assert all(digits not in str(value) for value in row), table
+
+
+def test_a_command_word_inside_a_longer_message_is_not_a_command(ctx: AppContext) -> None:
+    campaign_id = make_campaign(ctx)
+    _opt_in(ctx, campaign_id)
+    with ctx.sessions.begin() as session:
+        result = handle_sms_command(
+            session,
+            ctx,
+            sender=Address.parse(PERSON),
+            to_number=CAMPAIGN_NUMBER,
+            word="end",
+            now=NOW,
+            body="End of my contract?",
+        )
+        assert result is None
+        stopped = handle_sms_command(
+            session,
+            ctx,
+            sender=Address.parse(PERSON),
+            to_number=CAMPAIGN_NUMBER,
+            word="stop",
+            now=NOW,
+            body=" Stop! ",
+        )
+        assert stopped is not None and stopped.kind == InteractionKind.OPT_OUT

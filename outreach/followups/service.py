@@ -164,10 +164,17 @@ def handle_sms_command(
     to_number: str,
     word: str,
     now: datetime,
+    body: str | None = None,
 ) -> CommandResult | None:
-    """Answers STOP, START, HELP and YES words (before keyword matching); None otherwise."""
+    """Answers STOP, START, HELP and YES words (before keyword matching); None otherwise.
+
+    Given the whole `body`, a command counts only when it is the message's only word, as
+    Twilio's own opt-out matching does: "End of my contract?" is a question, not an END.
+    """
     norm = normalize_keyword(word)
     if not norm:
+        return None
+    if body is not None and sum(1 for token in body.split() if normalize_keyword(token)) != 1:
         return None
     settings = ctx.settings
     channel = Channel.WHATSAPP if sender.whatsapp else Channel.SMS
