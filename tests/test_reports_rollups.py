@@ -7,8 +7,10 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from fastapi.testclient import TestClient
 from report_helpers import SEED_END, add_interactions, seed_demo
 from sqlalchemy import func, select
+from voice_helpers import OPEN, RADIO, Caller
 
 from campaigns.models import Campaign, Interaction
 from campaigns.reports import bitsets, rollups, service
@@ -149,17 +151,38 @@ def test_call_rollups_match_the_calls_table_after_a_seeded_month(loaded: AppCont
     assert sum(t["count"] for t in report["topics"]) > 0
 
 
-def test_a_status_callback_after_the_report_updates_durations(loaded: AppContext) -> None:
-    seed_demo(loaded, days=1)
-    first, last = (SEED_END - timedelta(days=2)).date(), SEED_END.date()
-    before = _report(loaded, first, last)
-    with loaded.sessions.begin() as session:
-        call = session.scalars(select(Call).order_by(Call.id.desc())).first()
-        assert call is not None
-        call.duration_seconds = (call.duration_seconds or 0) + 1000
-        call.updated_at = datetime.now(UTC)
-    after = _report(loaded, first, last)
-    assert after["calls"]["mean_duration"] > before["calls"]["mean_duration"]
+def test_a_call_in_progress_at_one_report_is_complete_in_the_next(
+    loaded: AppContext, client: TestClient
+) -> None:
+    clock = {"now": OPEN}
+    loaded.clock = lambda: clock["now"]
+    call = Caller(client, RADIO)
+    call.start()
+    call.press("1")
+    day = OPEN.astimezone(BAKU).date()
+
+    def report() -> dict:
+        with loaded.sessions.begin() as session:
+            return service.report(
+                session,
+                settings=loaded.settings,
+                now=clock["now"],
+                flt=ReportFilter(start=day, end=day),
+                exact=True,
+            )
+
+    clock["now"] = OPEN + timedelta(minutes=1)
+    during = report()
+    assert during["calls"]["total"] == 1 and during["calls"]["median_duration"] is None
+    clock["now"] = OPEN + timedelta(minutes=2)
+    call.press("3")
+    call.status("completed", 95)
+    # Days later (far past the trailing hours), with no new rows since.
+    clock["now"] = OPEN + timedelta(days=3)
+    after = report()
+    assert after["calls"]["median_duration"] == 95
+    assert after["calls"]["mean_duration"] == 95.0
+    assert {"topic": "visas", "count": 1} in after["topics"]
 
 
 def test_rollup_counts_are_keyed_by_hour_and_cell() -> None:

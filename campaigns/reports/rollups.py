@@ -15,9 +15,13 @@ How they stay current (refresh, run before every report and by `outreach rollups
 - Each source keeps a high-water id in `rollup_state`. A refresh takes the rows above it,
   recomputes the *whole hours* they fall in from the raw rows (delete + insert, so it is
   idempotent), and ORs their contacts into the day sets (a union, so also idempotent).
-- The trailing OUTREACH_ROLLUP_LAG_HOURS are always recomputed too: that catches rows
-  committed late with a lower id (PostgreSQL sequences) and calls whose duration arrives
-  later by status callback. Refreshes are serialised by locking the state rows.
+- The trailing OUTREACH_ROLLUP_LAG_HOURS before now, and before the previous refresh, are
+  always recomputed too: that catches rows committed late with a lower id (PostgreSQL
+  sequences) and calls that were still in progress at the last refresh (their outcome and
+  duration arrive later, by status callback). Follow-up deliveries change old outbox rows,
+  so that source also looks at rows updated since the last refresh.
+- Refreshes are serialised by locking the state rows. One is skipped when no row was added
+  and the last ran seconds ago (a dashboard page asks for several reports at once).
 - Recording code needs no change: the log stays the single source of truth and a rebuild
   from it gives the same numbers (tested).
 """
@@ -48,20 +52,33 @@ class RefreshStats:
     contacts_rows: int = 0
 
 
-def refresh(session: Session, *, zone: ZoneInfo, now: datetime, lag_hours: int = 2) -> RefreshStats:
+def refresh(
+    session: Session,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    lag_hours: int = 2,
+    min_interval: timedelta = timedelta(0),
+) -> RefreshStats:
     """Folds raw rows newer than the high-water marks (and the trailing hours) into rollups."""
     states = _lock_states(session)
+    previous = min((s.refreshed_at for s in states.values() if s.refreshed_at), default=None)
+    tops = {source.name: source.max_id(session) for source in SOURCES}
+    quiet = all(tops[name] == state.high_water for name, state in states.items())
+    if quiet and previous is not None and timedelta(0) <= now - previous < min_interval:
+        return RefreshStats()  # nothing new, refreshed moments ago (a page asks several times)
     hours: set[datetime] = set()
-    tops: dict[str, int] = {}
     for source in SOURCES:
         state = states[source.name]
-        tops[source.name] = top = source.max_id(session)
-        # Rows changed since the last refresh (a small margin covers clock skew between
-        # processes); the trailing hours below catch what commits after this read.
+        top = tops[source.name]
         since = state.refreshed_at - CHANGE_MARGIN if state.refreshed_at else None
         hours.update(hour_of(t) for t in source.touched(session, state.high_water, top, since))
     latest = hour_of(now)
     hours.update(latest - timedelta(hours=i) for i in range(lag_hours + 1))
+    if previous is not None:
+        # Calls in progress at the last refresh have ended since: count their hours again.
+        last = hour_of(previous)
+        hours.update(last - timedelta(hours=i) for i in range(lag_hours + 1))
     for start, end in _spans(sorted(hours)):
         _recompute_counts(session, start, end)
     low_i = states["interactions"].high_water

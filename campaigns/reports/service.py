@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,10 +12,19 @@ from campaigns.reports import lift, queries, rollups, suppression
 from campaigns.reports.filters import ReportFilter, resolve
 from outreach.settings import Settings
 
+# Reports within this long of the last refresh reuse it (a dashboard page asks several).
+REFRESH_INTERVAL = timedelta(seconds=10)
+
 
 def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datetime):  # type: ignore[no-untyped-def]
     zone = ZoneInfo(settings.default_timezone)
-    rollups.refresh(session, zone=zone, now=now, lag_hours=settings.rollup_lag_hours)
+    rollups.refresh(
+        session,
+        zone=zone,
+        now=now,
+        lag_hours=settings.rollup_lag_hours,
+        min_interval=REFRESH_INTERVAL,
+    )
     return resolve(session, flt, zone=zone)
 
 

@@ -117,7 +117,8 @@ def _sources() -> list[Source]:
 
     return [
         InteractionSource("interactions", Interaction),
-        CallSource("calls", Call, time_attr="started_at", updated_attr="updated_at"),
+        # Calls change while in progress: refresh recounts the hours around the last refresh.
+        CallSource("calls", Call, time_attr="started_at"),
         *FOLLOWUP_SOURCES,
     ]
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
+from campaigns.models import Campaign
 from campaigns.reports.metrics import Metric
 from campaigns.reports.sources import CountKey, TableSource, hour_of
 from campaigns.voice_models import Call, CallEvent, CallEventKind
@@ -32,9 +33,15 @@ class CallSource(TableSource):
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
         out: Counter[CountKey] = Counter()
+        for where in _spans(session, start, end):
+            self._count_calls(session, where, out)
+            self._count_events(session, where, out)
+        return out
+
+    def _count_calls(self, session: Session, where: ColumnElement[bool], out: Counter) -> None:
         calls = select(
             Call.started_at, Call.campaign_id, Call.language, Call.outcome, Call.duration_seconds
-        ).where(Call.started_at >= start, Call.started_at < end)
+        ).where(where)
         for at, campaign_id, language, outcome, duration in session.execute(calls):
             cell = (hour_of(at), campaign_id or 0, "voice", language or "")
             out[(*cell, Metric.CALLS, "")] += 1
@@ -45,6 +52,8 @@ class CallSource(TableSource):
             if duration is not None:
                 out[(*cell, Metric.CALL_SECONDS, "")] += duration
                 out[(*cell, Metric.DURATION, str(duration))] += 1
+
+    def _count_events(self, session: Session, where: ColumnElement[bool], out: Counter) -> None:
         events = (
             select(
                 Call.started_at,
@@ -56,7 +65,7 @@ class CallSource(TableSource):
                 CallEvent.value,
             )
             .join(Call, Call.id == CallEvent.call_id)
-            .where(Call.started_at >= start, Call.started_at < end)
+            .where(where)
         )
         for at, campaign_id, language, node, kind, question, value in session.execute(
             events.execution_options(yield_per=20_000)
@@ -67,4 +76,14 @@ class CallSource(TableSource):
                 out[(*cell, metric, node)] += 1
             elif kind == CallEventKind.RESULT and question == TOPIC_QUESTION and value:
                 out[(*cell, Metric.TOPIC, value)] += 1
-        return out
+
+
+def _spans(session: Session, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """Filters for calls started in [start, end), shaped so the (campaign_id, started_at)
+    index serves them: per known campaign, and the calls with no campaign."""
+    during = and_(Call.started_at >= start, Call.started_at < end)
+    ids = list(session.scalars(select(Campaign.id)))
+    filters = [and_(Call.campaign_id.is_(None), during)]
+    if ids:
+        filters.insert(0, and_(Call.campaign_id.in_(ids), during))
+    return filters
