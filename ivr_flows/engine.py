@@ -190,7 +190,8 @@ class _Run:
                 # Callers without a code are told to just wait: go on at once, no re-prompt.
                 self.go(node, node.fallback or node.next or "", via="fallback")
                 return
-            self.retry(node, fallback_to=node.next if node.kind is NodeKind.OPTIN else None)
+            fallback_to = node.next if node.kind is NodeKind.OPTIN else None
+            self.retry(node, node.no_input or self.flow.no_input, fallback_to=fallback_to)
             return
         if node.kind is NodeKind.PSA_CODE:
             if digits in self.ctx.psa_codes:
@@ -199,7 +200,7 @@ class _Run:
                 self.go(node, node.next or "", digit="code")
                 return
             self.effect(EffectKind.INVALID, node.id)
-            self.retry(node)
+            self.retry(node, node.invalid or self.flow.invalid)
             return
         if node.kind is NodeKind.OPTIN:
             if digits == node.accept:
@@ -212,7 +213,7 @@ class _Run:
         option = node.option(digits)
         if option is None:
             self.effect(EffectKind.INVALID, node.id)
-            self.retry(node)
+            self.retry(node, node.invalid or self.flow.invalid)
             return
         if option.language:
             self.state.language = option.language
@@ -222,7 +223,8 @@ class _Run:
             self.effect(EffectKind.RESULT, node.id, question=node.question_id, value=option.value)
         self.go(node, option.next, digit=option.digit)
 
-    def retry(self, node: Node, fallback_to: str | None = None) -> None:
+    def retry(self, node: Node, message: Prompt, fallback_to: str | None = None) -> None:
+        """Asks again after `message` (none: just the prompt), or goes on once out of retries."""
         self.state.retries += 1
         if self.state.retries > node.retries:
             target = fallback_to or node.fallback or node.next or ""
@@ -231,4 +233,4 @@ class _Run:
                 self.effect(EffectKind.LANGUAGE, node.id, language=self.language)
             self.go(node, target, via="fallback")
             return
-        self.actions.append(self._gather(node, self.say(node.invalid or self.flow.invalid)))
+        self.actions.append(self._gather(node, self.say(message)))

@@ -98,6 +98,7 @@ class Node:
     timeout: int = 5
     retries: int = 2
     invalid: Prompt = field(default_factory=dict)
+    no_input: Prompt = field(default_factory=dict)
     label: str | None = None
     question_id: str | None = None
     max_digits: int = 6
@@ -141,7 +142,8 @@ class Flow:
     start: str
     nodes: dict[str, Node]
     title: str = ""
-    invalid: Prompt = field(default_factory=dict)
+    invalid: Prompt = field(default_factory=dict)  # said before re-asking after a wrong key
+    no_input: Prompt = field(default_factory=dict)  # said before re-asking when nothing came
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)

@@ -28,20 +28,23 @@ _NUMBER = re.compile(r"^\+?[0-9]{3,15}$")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 
 _TOP = {"id", "title", "languages", "default_language", "voices", "defaults", "invalid"} | {
+    "no_input",
     "start",
     "nodes",
 }
 _COMMON = {"kind", "label"}
-_GATHER = {"prompt", "timeout", "retries", "invalid", "fallback"}
+_GATHER = {"prompt", "timeout", "retries", "invalid", "no_input", "fallback"}
 _ALLOWED: dict[NodeKind, set[str]] = {
     NodeKind.MESSAGE: {"prompt", "next"},
     NodeKind.MENU: _GATHER | {"options"},
     NodeKind.LANGUAGE: _GATHER | {"options"},
     NodeKind.QUESTION: _GATHER | {"options", "question_id"},
-    NodeKind.PSA_CODE: _GATHER | {"next", "max_digits"},
+    # No input at a code entry goes straight on (no re-prompt), so it takes no `no_input`.
+    NodeKind.PSA_CODE: (_GATHER - {"no_input"}) | {"next", "max_digits"},
     NodeKind.TRANSFER: {"prompt", "number", "hours", "after_hours", "unavailable", "next"}
     | {"dial_timeout"},
-    NodeKind.OPTIN: {"prompt", "timeout", "retries", "next", "accept", "confirm", "series"},
+    NodeKind.OPTIN: {"prompt", "timeout", "retries", "no_input", "next", "accept", "confirm"}
+    | {"series"},
     NodeKind.GOTO: {"next"},
     NodeKind.HANGUP: {"prompt"},
 }
@@ -210,7 +213,7 @@ class _Parser:
         for key in sorted(_REQUIRED[kind] - set(spec)):
             self.add(where, f"a {kind} node needs `{key}`")
         fields: dict[str, Any] = {"id": node_id, "kind": kind}
-        for key in ("prompt", "invalid", "after_hours", "unavailable", "confirm"):
+        for key in ("prompt", "invalid", "no_input", "after_hours", "unavailable", "confirm"):
             if key in spec:
                 fields[key] = self.prompt(spec[key], f"{where}.{key}")
         for key in ("next", "fallback", "label", "question_id", "series"):
@@ -270,6 +273,7 @@ def parse_flow(data: Mapping[str, Any]) -> tuple[Flow | None, list[Issue]]:
         p.timeout = p.integer(defaults.get("timeout"), "defaults.timeout", 1, 60, 5)
         p.retries = p.integer(defaults.get("retries"), "defaults.retries", 0, 9, 2)
     invalid = p.prompt(data["invalid"], "invalid") if "invalid" in data else {}
+    no_input = p.prompt(data["no_input"], "no_input") if "no_input" in data else {}
     raw_nodes = data.get("nodes")
     if not isinstance(raw_nodes, Mapping) or not raw_nodes:
         p.add("nodes", "a flow needs a `nodes` mapping")
@@ -291,5 +295,6 @@ def parse_flow(data: Mapping[str, Any]) -> tuple[Flow | None, list[Issue]]:
         nodes=nodes,
         title=str(data.get("title") or ""),
         invalid=invalid,
+        no_input=no_input,
     )
     return flow, p.issues

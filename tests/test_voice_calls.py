@@ -116,9 +116,11 @@ def test_invalid_and_no_input_reprompt_then_fall_back(
     call.start()
     call.press("3")
     call.press("7")
-    assert "That is not one of the choices." in said(call.twiml)
+    assert said(call.twiml)[0] == "That is not one of the choices."
     assert verbs(call.twiml)[0].tag == "Gather"
     call.press("")
+    assert said(call.twiml)[0] == "We did not hear a choice."
+    assert "That is not one of the choices." not in said(call.twiml)
     assert verbs(call.twiml)[0].tag == "Gather"
     call.press("")
     assert call.ended and "Thank you for calling. Goodbye!" in said(call.twiml)

@@ -1,7 +1,8 @@
 """Renders the demo flows' Azerbaijani prompts to small telephone WAVs with espeak-ng.
 
     apt-get install -y espeak-ng
-    python campaigns/demo/audio/make_audio.py
+    python campaigns/demo/audio/make_audio.py            # every prompt
+    python campaigns/demo/audio/make_audio.py no_input   # only az/no_input.wav
 
 Each `{audio: /audio/az/NAME.wav, text: ...}` prompt of campaigns/demo/flows/*.yaml becomes
 campaigns/demo/audio/az/NAME.wav: 8 kHz mono mu-law (what phone lines carry; ~8 KB per second).
@@ -69,12 +70,15 @@ def render(text: str) -> bytes:
         return mulaw_wav(pcm, source.getframerate())
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    """Renders every prompt, or only those whose file name (without .wav) is in `names`."""
     if shutil.which("espeak-ng") is None:
         print("espeak-ng is not installed (apt-get install -y espeak-ng)", file=sys.stderr)
         return 1
     total = 0
     for relative, text in sorted(prompts().items()):
+        if names and Path(relative).stem not in names:
+            continue
         target = HERE / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(render(text))
@@ -85,4 +89,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
