@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.reports import bitsets
 from campaigns.reports.filters import Scope
-from campaigns.reports.models import RollupCount, RollupSet
+from campaigns.reports.models import RollupDaily, RollupSet
 
 Cell = tuple[int, str]  # (campaign id or 0, channel)
 
@@ -61,10 +61,10 @@ def load(session: Session, scope: Scope, *, daily: bool = True) -> ScopeData:
     """Reads everything a report of this scope needs from the rollups."""
     flt = scope.flt
     data = ScopeData()
-    c = RollupCount
+    c = RollupDaily
     query = (
         select(c.campaign_id, c.channel, c.metric, c.key, func.sum(c.value))
-        .where(c.hour >= scope.utc_start, c.hour < scope.utc_end)
+        .where(c.day >= flt.start, c.day <= flt.end)
         .group_by(c.campaign_id, c.channel, c.metric, c.key)
     )
     query = _narrow(query, c, scope)
@@ -96,19 +96,17 @@ def _narrow(query, table, scope: Scope):  # type: ignore[no-untyped-def]
 
 
 def _daily(session: Session, scope: Scope) -> dict[date, dict[str, int]]:
-    c = RollupCount
+    c = RollupDaily
     query = (
-        select(c.hour, c.channel, func.sum(c.value))
-        .where(c.hour >= scope.utc_start, c.hour < scope.utc_end, c.metric == "interactions")
-        .group_by(c.hour, c.channel)
+        select(c.day, c.channel, func.sum(c.value))
+        .where(c.day >= scope.flt.start, c.day <= scope.flt.end, c.metric == "interactions")
+        .group_by(c.day, c.channel)
     )
     out: dict[date, dict[str, int]] = {}
     day = scope.flt.start
     while day <= scope.flt.end:
         out[day] = {}
         day += timedelta(days=1)
-    for hour, channel, value in session.execute(_narrow(query, c, scope)):
-        local = hour.astimezone(scope.zone).date()
-        bucket = out.setdefault(local, {})
-        bucket[channel] = bucket.get(channel, 0) + int(value)
+    for local, channel, value in session.execute(_narrow(query, c, scope)):
+        out.setdefault(local, {})[channel] = int(value)
     return out

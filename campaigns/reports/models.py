@@ -35,6 +35,20 @@ class RollupCount(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+class RollupDaily(Base):
+    """The hourly counts summed per local day: what reports read (their ranges are days)."""
+
+    __tablename__ = "rollup_daily"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 class RollupSet(Base):
     """The exact set of contacts (a compressed bitmap of ReportContact ids) seen in a cell on a day.
 

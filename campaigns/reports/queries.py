@@ -11,7 +11,7 @@ from campaigns.enums import Channel
 from campaigns.models import Campaign
 from campaigns.reports.data import ScopeData, load
 from campaigns.reports.filters import Scope
-from campaigns.reports.metrics import FUNNEL_STEPS, Metric
+from campaigns.reports.metrics import DURATION_BIN, FUNNEL_STEPS, Metric
 
 UNATTRIBUTED = "unattributed"
 
@@ -23,7 +23,8 @@ def campaign_report(session: Session, scope: Scope) -> dict[str, Any]:
     unique = everyone.bit_count()
     new = (everyone & data.firsts).bit_count()
     calls = data.total(Metric.CALLS) or data.total(Metric.INTERACTIONS, channel=Channel.VOICE)
-    durations = data.by_key(Metric.DURATION)
+    half = (DURATION_BIN - 1) / 2
+    durations = {str(int(k) + half): v for k, v in data.by_key(Metric.DURATION).items()}
     timed = sum(durations.values())
     return {
         "filter": scope.flt.describe(),
@@ -141,9 +142,9 @@ def median(histogram: dict[str, int]) -> float | None:
     total = sum(histogram.values())
     if not total:
         return None
-    ordered = sorted((int(k), v) for k, v in histogram.items())
+    ordered = sorted((float(k), v) for k, v in histogram.items())
     wanted = [(total - 1) // 2, total // 2]
-    found: list[int] = []
+    found: list[float] = []
     seen = 0
     for value, count in ordered:
         while len(found) < 2 and wanted[len(found)] < seen + count:

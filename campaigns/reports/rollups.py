@@ -2,8 +2,10 @@
 
 How the numbers stay exact:
 - Additive numbers (interactions, calls, seconds, funnel steps, topics, opt-ins ...) live in
-  `rollup_counts`, one row per UTC hour x campaign x channel x language x metric x key.
-  A report sums the hours of its range.
+  `rollup_counts`, one row per UTC hour x campaign x channel x language x metric x key: the
+  unit of incremental recomputation. Each touched local day is then summed into
+  `rollup_daily`, which reports read (their ranges are whole local days), so a report over
+  months reads days, not hours.
 - Distinct contacts are not additive, so they are never stored as counts. Each contact id
   gets a small integer (`report_contacts`), and `rollup_sets` keeps, per local day (in
   OUTREACH_DEFAULT_TIMEZONE) x campaign x channel x language, the exact *set* of contacts as a
@@ -31,14 +33,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from campaigns.reports import bitsets
-from campaigns.reports.models import ReportContact, RollupCount, RollupSet, RollupState
+from campaigns.reports.models import (
+    ReportContact,
+    RollupCount,
+    RollupDaily,
+    RollupSet,
+    RollupState,
+)
 from campaigns.reports.sources import SOURCES, hour_of, presence_rows
 
 SEEN, FIRST = "seen", "first"
@@ -81,6 +89,8 @@ def refresh(
         hours.update(last - timedelta(hours=i) for i in range(lag_hours + 1))
     for start, end in _spans(sorted(hours)):
         _recompute_counts(session, start, end)
+    for day in sorted({hour.astimezone(zone).date() for hour in hours}):
+        _compact_day(session, day, zone)
     low_i = states["interactions"].high_water
     rows = list(presence_rows(session, low=low_i, high=tops["interactions"]))
     rows += presence_rows(session, start=latest - timedelta(hours=lag_hours), high=low_i)
@@ -96,6 +106,7 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
     """Drops every rollup and rebuilds them from the raw log, one local day at a time."""
     states = _lock_states(session)
     session.execute(delete(RollupCount))
+    session.execute(delete(RollupDaily))
     session.execute(delete(RollupSet))
     session.execute(delete(ReportContact))
     tops = {s.name: s.max_id(session) for s in SOURCES}
@@ -109,6 +120,7 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
             start = datetime.combine(day, datetime.min.time(), zone)
             end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
             _recompute_counts(session, start, end)
+            _compact_day(session, day, zone)
             rows = list(presence_rows(session, start=start, end=end))
             _fold_contacts(session, rows, zone=zone, known=known, fresh=True)
             stats.hours += 24
@@ -186,6 +198,32 @@ def _recompute_counts(session: Session, start: datetime, end: datetime) -> None:
             merged[ident] = row
     for chunk in _chunks(list(merged.values()), 5000):
         session.execute(insert(RollupCount), chunk)
+
+
+def _compact_day(session: Session, day: date, zone: ZoneInfo) -> None:
+    """Sums a local day's hourly counts into its daily rows (what reports read)."""
+    start = datetime.combine(day, time.min, zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, zone)
+    session.execute(delete(RollupDaily).where(RollupDaily.day == day))
+    c = RollupCount
+    cells = (c.campaign_id, c.channel, c.language, c.metric, c.key)
+    totals = session.execute(
+        select(*cells, func.sum(c.value)).where(c.hour >= start, c.hour < end).group_by(*cells)
+    )
+    rows: list[dict[str, object]] = [
+        {
+            "day": day,
+            "campaign_id": cid,
+            "channel": ch,
+            "language": lang,
+            "metric": metric,
+            "key": key,
+            "value": int(value),
+        }
+        for cid, ch, lang, metric, key, value in totals
+    ]
+    for chunk in _chunks(rows, 5000):
+        session.execute(insert(RollupDaily), chunk)
 
 
 def _chunks(items: list[dict[str, object]], size: int) -> Iterable[list[dict[str, object]]]:

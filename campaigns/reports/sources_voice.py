@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from campaigns.reports.metrics import Metric
+from campaigns.reports.metrics import DURATION_BIN, Metric
 from campaigns.reports.sources import CountKey, TableSource, hour_of
 from campaigns.voice_models import Call, CallEvent, CallEventKind
 
@@ -51,7 +51,7 @@ class CallSource(TableSource):
                 out[(*cell, Metric.TRANSFERS, "")] += 1
             if duration is not None:
                 out[(*cell, Metric.CALL_SECONDS, "")] += duration
-                out[(*cell, Metric.DURATION, str(duration))] += 1
+                out[(*cell, Metric.DURATION, str(duration - duration % DURATION_BIN))] += 1
 
     def _count_events(self, session: Session, where: ColumnElement[bool], out: Counter) -> None:
         events = (
