@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ivr_flows.loader import check_file
 from ivr_flows.tree import flow_tree
+from outreach.phone import Consultant
 
 flows_app = typer.Typer(
     help="Voice flow files: check them and print their menu tree.", no_args_is_help=True
@@ -59,11 +60,26 @@ def call_cmd(
         None, "--url", help="A running service, e.g. http://127.0.0.1:8000"
     ),
     in_process: bool = typer.Option(False, "--in-process", help="Run the app inside this process"),
+    consultant: Consultant = typer.Option(
+        Consultant.ANSWERS, "--consultant", help="What the consultant line does when dialed"
+    ),
+    at: str | None = typer.Option(
+        None, "--at", help="Pretend the call is at this local time, e.g. '2027-02-01 10:00'"
+    ),
 ) -> None:
     """Calls a number like a phone: prints what is said, sends your keys, follows the TwiML."""
-    from outreach.phone import run_phone
+    from outreach.phone_run import run_phone
 
-    raise typer.Exit(run_phone(to=to, caller=from_, keys=keys, url=url, in_process=in_process))
+    code = run_phone(
+        to=to,
+        caller=from_,
+        keys=keys,
+        url=url,
+        in_process=in_process,
+        consultant=consultant,
+        at=at,
+    )
+    raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

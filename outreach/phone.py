@@ -4,8 +4,9 @@ It posts signed requests to a running service (`--url`, default the public URL),
 the app in this process when `--in-process` is given or no service answers there (an empty
 database then gets the demo campaigns). <Say>/<Play> are printed, <Gather> reads keys (from
 `--keys` or the keyboard; an empty entry is "no input"), <Redirect> is followed, <Dial> is
-answered by a pretend consultant, <Hangup>/<Reject> end the call, and the status callback is
-sent at the end.
+answered by a pretend consultant (or not: `--consultant busy|no-answer`), <Hangup>/<Reject>
+end the call, and the status callback is sent at the end. `--at` (in-process only) pretends the
+call happens at another time, e.g. within office hours.
 """
 
 from __future__ import annotations
@@ -14,15 +15,31 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-import httpx
 from rich.console import Console
 
 from outreach.settings import Settings
 
 MAX_STEPS = 200
+
+
+class Consultant(StrEnum):
+    """What the pretend consultant line does when a transfer dials it."""
+
+    ANSWERS = "answers"
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+
+
+# The DialCallStatus Twilio posts to the <Dial action> in each case, and what the phone prints.
+_DIAL = {
+    Consultant.ANSWERS: ("completed", "a consultant answers"),
+    Consultant.BUSY: ("busy", "the line is busy"),
+    Consultant.NO_ANSWER: ("no-answer", "nobody answers"),
+}
 
 
 @dataclass
@@ -71,8 +88,10 @@ class Phone:
         post: Callable[[str, dict[str, str]], tuple[int, str]],
         keypad: Keypad,
         console: Console,
+        consultant: Consultant = Consultant.ANSWERS,
     ) -> None:
         self.settings, self.post, self.keypad, self.console = settings, post, keypad, console
+        self.consultant = consultant
         self.sid = "CA" + secrets.token_hex(16)
 
     def form(self, to: str, caller: str, **extra: str) -> dict[str, str]:
@@ -138,11 +157,12 @@ class Phone:
                     "Digits": digits
                 }
             elif tag == "Dial":
-                self.console.print(f"☎ dialing {(verb.text or '').strip()} — a consultant answers")
-                return _path_of(verb.get("action", ""), self.settings.public_url), {
-                    "DialCallStatus": "completed",
-                    "DialCallDuration": "60",
-                }
+                status, what = _DIAL[self.consultant]
+                self.console.print(f"☎ dialing {(verb.text or '').strip()} — {what}")
+                fields = {"DialCallStatus": status}
+                if self.consultant is Consultant.ANSWERS:
+                    fields["DialCallDuration"] = "60"
+                return _path_of(verb.get("action", ""), self.settings.public_url), fields
             elif tag == "Redirect":
                 return _path_of((verb.text or "").strip(), self.settings.public_url), {}
             elif tag == "Hangup":
@@ -165,67 +185,3 @@ class Phone:
             )
         elif verb.tag == "Play":
             self.console.print(f"▶ play {(verb.text or '').strip()}", markup=False, highlight=False)
-
-
-def _service_up(base: str) -> bool:
-    try:
-        return httpx.get(base.rstrip("/") + "/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def run_phone(*, to: str, caller: str, keys: str | None, url: str | None, in_process: bool) -> int:
-    """Runs one call from the terminal; returns the exit code."""
-    from outreach.service_cli import cli_settings, post_signed
-
-    console = Console()
-    settings = cli_settings()
-    base = url or settings.public_url
-    if not in_process and not _service_up(base):
-        if url:
-            console.print(f"[red]no service answers at {url}[/red] (start it, or use --in-process)")
-            return 2
-        console.print(f"[yellow]no service at {base}; running in-process[/yellow]")
-        in_process = True
-
-    def post(path: str, params: dict[str, str]) -> tuple[int, str]:
-        return post_signed(settings, path, params, url=base, in_process=in_process)
-
-    keypad = Keypad([k.strip() for k in keys.split(",")] if keys is not None else None)
-    phone = Phone(settings, post, keypad, console)
-    console.print(f"[dim]📞 calling {to} (call {phone.sid})[/dim]")
-    outcome = phone.call(to, caller)
-    _print_record(settings, phone.sid, console)
-    return 0 if outcome in ("completed", "busy") else 1
-
-
-def _print_record(settings: Settings, call_sid: str, console: Console) -> None:
-    """Prints the stored call record (path, results, outcome) when this database has it."""
-    from sqlalchemy import select
-
-    from campaigns.voice_models import Call, CallEvent
-    from outreach.db import make_engine, make_session_factory
-
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            call = session.scalar(select(Call).where(Call.call_sid == call_sid))
-            if call is None:
-                return
-            entered = session.scalars(
-                select(CallEvent.node)
-                .where(CallEvent.call_id == call.id, CallEvent.kind == "entered")
-                .order_by(CallEvent.position)
-            ).all()
-            console.print(
-                f"call record: campaign {call.campaign_id} ({call.attribution}), "
-                f"language {call.language}, outcome {call.outcome} at {call.ended_node}, "
-                f"duration {call.duration_seconds} s\n  path: {' → '.join(entered)}\n"
-                f"  results: {call.results}",
-                markup=False,
-                highlight=False,
-            )
-    except Exception as exc:  # another database (remote service): nothing to show here
-        console.print(f"[dim]call record not readable here: {type(exc).__name__}[/dim]")
-    finally:
-        engine.dispose()

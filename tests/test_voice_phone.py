@@ -57,3 +57,46 @@ def test_call_refuses_an_unreachable_url(demo_env: Path) -> None:
         app, ["call", "--to", RADIO, "--keys", "1", "--url", "http://127.0.0.1:9"]
     )
     assert result.exit_code == 2 and "no service answers" in result.output
+
+
+def test_call_walks_an_unanswered_transfer_in_office_hours(demo_env: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            *("call", "--to", RADIO, "--keys", "3,0,2", "--in-process"),
+            *("--consultant", "no-answer", "--at", "2027-02-01 10:00"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "dialing +994125550199 — nobody answers" in out
+    assert "All consultants are busy right now." in out
+    assert "path: welcome → intro → topics → consultant → sms_optin → goodbye" in out
+    assert "outcome completed at goodbye" in out
+
+
+def test_call_after_hours_never_dials_the_consultant(demo_env: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            *("call", "--to", RADIO, "--keys", "3,0,2", "--in-process"),
+            *("--consultant", "busy", "--at", "2027-02-06 11:00"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "dialing" not in out and "Our consultants answer Monday to Friday" in out
+    assert "outcome after_hours at goodbye" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--at", "tomorrow"], "is not a time like"),
+        (["--at", "2027-02-01 10:00", "--url", "http://127.0.0.1:9"], "--at needs the app"),
+        (["--consultant", "maybe"], "Invalid value for '--consultant'"),
+    ],
+)
+def test_call_refuses_bad_transfer_options(demo_env: Path, extra: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["call", "--to", RADIO, "--keys", "3", *extra])
+    assert result.exit_code == 2 and message in " ".join(result.output.split())
