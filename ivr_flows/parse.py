@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import time
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ivr_flows.model import (
-    DAY_NAMES,
-    Flow,
-    Issue,
-    Node,
-    NodeKind,
-    OfficeHours,
-    Option,
-    Prompt,
-    PromptPart,
-    Voice,
-)
+from ivr_flows.model import Flow, Issue, Node, NodeKind, Option, Voice
+from ivr_flows.parse_values import ValueParser, audio_url_ok, opt
 
-_AUDIO_PATH = re.compile(r"^/audio/[A-Za-z0-9_\-./]+\.(wav|mp3)$")
+__all__ = ["audio_url_ok", "parse_flow"]
+
 _DIGITS = re.compile(r"^[0-9*#]{1,4}$")
 _NUMBER = re.compile(r"^\+?[0-9]{3,15}$")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
@@ -61,72 +49,13 @@ _REQUIRED: dict[NodeKind, set[str]] = {
 }
 
 
-def audio_url_ok(url: str) -> bool:
-    """Tells whether an audio URL is absolute http(s) or an app-relative `/audio/...` file."""
-    if url.startswith("/"):
-        return bool(_AUDIO_PATH.match(url)) and ".." not in url
-    parts = urlsplit(url)
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.netloc)
-        and not any(c.isspace() for c in url)
-    )
+class _Parser(ValueParser):
+    """Reads nodes and their options; defaults for timeouts and retries come from the flow."""
 
-
-class _Parser:
     def __init__(self) -> None:
-        self.issues: list[Issue] = []
-        self.languages: tuple[str, ...] = ()
+        super().__init__()
         self.timeout = 5
         self.retries = 2
-
-    def add(self, where: str, message: str) -> None:
-        self.issues.append(Issue(where, message))
-
-    def text(self, value: Any, where: str) -> str | None:
-        if value is None or isinstance(value, Mapping | list):
-            self.add(where, "must be text")
-            return None
-        return str(value)
-
-    def integer(self, value: Any, where: str, low: int, high: int, default: int) -> int:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.add(where, f"must be a whole number from {low} to {high}")
-            return default
-        return value
-
-    def prompt(self, value: Any, where: str) -> Prompt:
-        if not isinstance(value, Mapping):
-            self.add(where, "a prompt maps each language to {text: ...} or {audio: URL, text: ...}")
-            return {}
-        out: Prompt = {}
-        for lang in self.languages:
-            if lang not in value:
-                self.add(where, f"prompt missing for language '{lang}'")
-        for lang, part in value.items():
-            at = f"{where}.{lang}"
-            if str(lang) not in self.languages:
-                self.add(at, f"language '{lang}' is not declared in `languages`")
-                continue
-            if isinstance(part, str):
-                out[str(lang)] = PromptPart(text=part)
-                continue
-            if not isinstance(part, Mapping) or not part.get("text"):
-                self.add(at, "needs `text` (the words, also the fallback of `audio`)")
-                continue
-            extra = set(part) - {"text", "audio"}
-            if extra:
-                self.add(at, f"unknown field(s) {sorted(extra)}")
-            audio = part.get("audio")
-            if audio is not None and not (isinstance(audio, str) and audio_url_ok(audio)):
-                self.add(
-                    f"{at}.audio", f"malformed audio URL {audio!r} (http(s)://… or /audio/….wav)"
-                )
-                audio = None
-            out[str(lang)] = PromptPart(text=str(part["text"]), audio=audio)
-        return out
 
     def options(self, value: Any, where: str, kind: NodeKind) -> tuple[Option, ...]:
         if not isinstance(value, Mapping) or not value:
@@ -154,47 +83,9 @@ class _Parser:
                 self.add(f"{at}.value", "a question's option needs the `value` it records")
             value_ = spec.get("value")
             out.append(
-                Option(digit, str(spec["next"]), _opt(spec.get("label")), _opt(value_), _opt(lang))
+                Option(digit, str(spec["next"]), opt(spec.get("label")), opt(value_), opt(lang))
             )
         return tuple(out)
-
-    def hours(self, value: Any, where: str) -> OfficeHours | None:
-        if not isinstance(value, Mapping):
-            self.add(where, "office hours need {days: [mon, …], from: 'HH:MM', to: 'HH:MM'}")
-            return None
-        days = value.get("days", "mon-fri")
-        if isinstance(days, str) and "-" in days:
-            first, _, last = days.partition("-")
-            names = list(DAY_NAMES)
-            if first in names and last in names:
-                days = names[names.index(first) : names.index(last) + 1]
-        if not isinstance(days, list) or not days or any(d not in DAY_NAMES for d in days):
-            self.add(f"{where}.days", f"days must be a list of {list(DAY_NAMES)} or 'mon-fri'")
-            days = []
-        start, end = (
-            self.clock(value.get("from"), f"{where}.from"),
-            self.clock(value.get("to"), f"{where}.to"),
-        )
-        tz = value.get("timezone")
-        if tz is not None:
-            try:
-                ZoneInfo(str(tz))
-            except (ZoneInfoNotFoundError, ValueError):
-                self.add(f"{where}.timezone", f"unknown time zone {tz!r}")
-                tz = None
-        if start is None or end is None:
-            return None
-        if end <= start:
-            self.add(where, "`to` must be later than `from`")
-        return OfficeHours(frozenset(DAY_NAMES.index(d) for d in days), start, end, _opt(tz))
-
-    def clock(self, value: Any, where: str) -> time | None:
-        try:
-            hour, minute = str(value).split(":")
-            return time(int(hour), int(minute))
-        except (ValueError, TypeError):
-            self.add(where, "must be a time like '09:00'")
-            return None
 
     def node(self, node_id: str, spec: Any) -> Node | None:
         where = f"nodes.{node_id}"
@@ -240,10 +131,6 @@ class _Parser:
         if "accept" in spec:
             fields["accept"] = str(spec["accept"])
         return Node(**fields)
-
-
-def _opt(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def parse_flow(data: Mapping[str, Any]) -> tuple[Flow | None, list[Issue]]:
