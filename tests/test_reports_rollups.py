@@ -194,9 +194,11 @@ def test_rollups_are_keyed_by_hour_or_local_day_and_cell() -> None:
     assert {c.name for c in RollupDaily.__table__.primary_key.columns} == {"day", *cell}
 
 
-def test_bitsets_round_trip_and_union_counts_each_member_once() -> None:
-    a = bitsets.from_sorted([1, 5, 900, 70_000])
+def test_contact_sets_round_trip_and_union_counts_each_member_once() -> None:
+    a = bitsets.from_members([1, 5, 900, 70_000, 3_000_000])
     b = bitsets.from_members([5, 6, 70_000])
-    assert bitsets.members(bitsets.decode(bitsets.encode(a))) == [1, 5, 900, 70_000]
-    assert (a | b).bit_count() == 5
-    assert Counter(bitsets.members(a | b)) == Counter([1, 5, 6, 900, 70_000])
+    assert bitsets.members(bitsets.decode(bitsets.encode(a))) == [1, 5, 900, 70_000, 3_000_000]
+    both = bitsets.union([a, b, bitsets.decode(bitsets.encode(b))])
+    assert len(both) == 6
+    assert Counter(bitsets.members(both)) == Counter([1, 5, 6, 900, 70_000, 3_000_000])
+    assert len(bitsets.union([])) == 0

@@ -1,51 +1,40 @@
-"""Exact contact sets as compressed bitmaps: bit i is set when ReportContact i is a member.
+"""Exact contact sets as Roaring bitmaps (pyroaring): member i is ReportContact i.
 
-A Python int is the bitmap; union is `|`, intersection `&`, size `int.bit_count()`.
-Stored zlib-compressed (sets are sparse, so they compress well).
+Roaring bitmaps keep sparse and dense sets small and union thousands of them in
+milliseconds, which is what makes exact distinct counts across buckets cheap.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 
+from pyroaring import BitMap
 
-def from_members(members: Iterable[int]) -> int:
-    """Builds a bitmap from member ids."""
-    bits = 0
-    for member in members:
-        bits |= 1 << member
-    return bits
+__all__ = ["BitMap", "decode", "encode", "from_members", "members", "union"]
 
 
-def from_sorted(members: list[int]) -> int:
-    """Builds a bitmap from many ids quickly (via a bytearray, not one shift per id)."""
-    if not members:
-        return 0
-    buf = bytearray(max(members) // 8 + 1)
-    for member in members:
-        buf[member >> 3] |= 1 << (member & 7)
-    return int.from_bytes(buf, "little")
+def from_members(ids: Iterable[int]) -> BitMap:
+    """Builds a set from member ids."""
+    return BitMap(ids)
 
 
-def encode(bits: int) -> bytes:
-    """Serialises a bitmap."""
-    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    return zlib.compress(raw, 1)
+def encode(bits: BitMap) -> bytes:
+    """Serialises a set (the portable Roaring format)."""
+    bits.run_optimize()
+    return bytes(bits.serialize())
 
 
-def decode(blob: bytes) -> int:
-    """Reads a serialised bitmap."""
-    return int.from_bytes(zlib.decompress(blob), "little")
+def decode(blob: bytes) -> BitMap:
+    """Reads a serialised set."""
+    return BitMap.deserialize(blob)
 
 
-def members(bits: int) -> list[int]:
-    """Lists the member ids of a bitmap (for tests and small sets)."""
-    out = []
-    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    for index, byte in enumerate(raw):
-        while byte:
-            low = byte & -byte
-            out.append(index * 8 + low.bit_length() - 1)
-            byte ^= low
-    return out
+def union(sets: Iterable[BitMap]) -> BitMap:
+    """Unions many sets at once."""
+    items = list(sets)
+    return BitMap.union(*items) if items else BitMap()
+
+
+def members(bits: BitMap) -> list[int]:
+    """Lists the member ids (for tests and small sets)."""
+    return list(bits)

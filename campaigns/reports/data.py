@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.reports import bitsets
+from campaigns.reports.bitsets import BitMap
 from campaigns.reports.filters import Scope
 from campaigns.reports.models import RollupDaily, RollupSet
 
@@ -21,8 +22,8 @@ class ScopeData:
     """Counts by (campaign, channel, metric, key) and contact bitmaps by (campaign, channel)."""
 
     counts: dict[tuple[int, str, str, str], int] = field(default_factory=dict)
-    sets: dict[Cell, int] = field(default_factory=dict)
-    firsts: int = 0
+    sets: dict[Cell, BitMap] = field(default_factory=dict)
+    firsts: BitMap = field(default_factory=BitMap)
     daily: dict[date, dict[str, int]] = field(default_factory=dict)
 
     def total(
@@ -49,12 +50,10 @@ class ScopeData:
                 out[k] += v
         return dict(out)
 
-    def union(self, cells: set[int] | None = None) -> int:
-        bits = 0
-        for (cid, _ch), members in self.sets.items():
-            if cells is None or cid in cells:
-                bits |= members
-        return bits
+    def union(self, cells: set[int] | None = None) -> BitMap:
+        return bitsets.union(
+            members for (cid, _ch), members in self.sets.items() if cells is None or cid in cells
+        )
 
 
 def load(session: Session, scope: Scope, *, daily: bool = True) -> ScopeData:
@@ -74,11 +73,12 @@ def load(session: Session, scope: Scope, *, daily: bool = True) -> ScopeData:
     sets = select(s.campaign_id, s.channel, s.members).where(
         s.kind == "seen", s.day >= flt.start, s.day <= flt.end
     )
+    grouped: dict[Cell, list[BitMap]] = {}
     for cid, channel, blob in session.execute(_narrow(sets, s, scope)):
-        data.sets[(cid, channel)] = data.sets.get((cid, channel), 0) | bitsets.decode(blob)
+        grouped.setdefault((cid, channel), []).append(bitsets.decode(blob))
+    data.sets = {cell: bitsets.union(parts) for cell, parts in grouped.items()}
     firsts = select(s.members).where(s.kind == "first", s.day >= flt.start, s.day <= flt.end)
-    for blob in session.scalars(firsts):
-        data.firsts |= bitsets.decode(blob)
+    data.firsts = bitsets.union(bitsets.decode(blob) for blob in session.scalars(firsts))
     if daily:
         data.daily = _daily(session, scope)
     return data

@@ -20,8 +20,8 @@ def campaign_report(session: Session, scope: Scope) -> dict[str, Any]:
     """Builds the full report of a scope (exact numbers; suppression is applied later)."""
     data = load(session, scope)
     everyone = data.union()
-    unique = everyone.bit_count()
-    new = (everyone & data.firsts).bit_count()
+    unique = len(everyone)
+    new = everyone.intersection_cardinality(data.firsts)
     calls = data.total(Metric.CALLS) or data.total(Metric.INTERACTIONS, channel=Channel.VOICE)
     half = (DURATION_BIN - 1) / 2
     durations = {str(int(k) + half): v for k, v in data.by_key(Metric.DURATION).items()}
@@ -84,7 +84,7 @@ def channel_comparison(session: Session, scope: Scope) -> dict[str, Any]:
 def _medium_row(
     scope: Scope, data: ScopeData, medium: str, campaigns: list[Campaign], cells: set[int] | None
 ) -> dict[str, Any]:
-    unique = data.union(cells).bit_count()
+    unique = len(data.union(cells))
     interactions = data.total(Metric.INTERACTIONS, cells=cells)
     calls = data.total(Metric.CALLS, cells=cells) or data.total(
         Metric.INTERACTIONS, cells=cells, channel=Channel.VOICE
@@ -121,7 +121,7 @@ def cost(scope: Scope, data: ScopeData, campaigns: list[Campaign]) -> dict[str, 
     if not costed or len(currencies) != 1:
         return {"amount": None, "currency": None, "per_contact": None}
     amount = sum((Decimal(c.cost or 0) for c in costed), Decimal(0))
-    reached = data.union({c.id for c in costed}).bit_count()
+    reached = len(data.union({c.id for c in costed}))
     per = (amount / reached).quantize(Decimal("0.01")) if reached else None
     return {
         "amount": float(amount.quantize(Decimal("0.01"))),

@@ -9,8 +9,8 @@ How the numbers stay exact:
 - Distinct contacts are not additive, so they are never stored as counts. Each contact id
   gets a small integer (`report_contacts`), and `rollup_sets` keeps, per local day (in
   OUTREACH_DEFAULT_TIMEZONE) x campaign x channel x language, the exact *set* of contacts as a
-  compressed bitmap. A report ORs the bitmaps of its cells and days and counts the bits, so
-  a person seen in many hours, days, channels or campaigns is counted once. New contacts are
+  Roaring bitmap. A report unions the bitmaps of its cells and days and counts the members,
+  so a person seen in many hours, days, channels or campaigns is counted once. New contacts are
   those in the `first` set (first interaction ever) of a day in the range.
 
 How they stay current (refresh, run before every report and by `outreach rollups rebuild`):
@@ -274,13 +274,13 @@ def _write_sets(
     new_rows = []
     for key in keys:
         row = existing.get(key)
-        bits = bitsets.decode(row.members) if row is not None else 0
-        bits |= bitsets.from_sorted(sorted(additions.get(key, [])))
+        bits = bitsets.decode(row.members) if row is not None else bitsets.BitMap()
+        bits |= bitsets.from_members(additions.get(key, []))
         gone = removals.get(key)
         if gone:
-            bits &= ~bitsets.from_sorted(sorted(gone))
+            bits -= bitsets.from_members(gone)
         if row is not None:
-            row.members, row.size = bitsets.encode(bits), bits.bit_count()
+            row.members, row.size = bitsets.encode(bits), len(bits)
         else:
             day, kind, campaign_id, channel, language = key
             new_rows.append(
@@ -291,7 +291,7 @@ def _write_sets(
                     "channel": channel,
                     "language": language,
                     "members": bitsets.encode(bits),
-                    "size": bits.bit_count(),
+                    "size": len(bits),
                 }
             )
     if new_rows:
