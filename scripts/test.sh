@@ -23,8 +23,12 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy"; .venv/bin/mypy
-echo "== alembic check"; .venv/bin/outreach db check
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== alembic check"
+.venv/bin/outreach db check
 echo "== pytest"
 .venv/bin/pytest -q "$@"
