@@ -2,7 +2,8 @@
 
 The caller's number is kept sealed (Fernet, OUTREACH_ENCRYPTION_KEY) only until the callback is
 placed or has failed for good, then erased. Callbacks are limited per caller per local day
-(OUTREACH_CALLBACKS_PER_DAY).
+(OUTREACH_CALLBACKS_PER_DAY). The placed call's status callback (POST /twilio/voice/status on its
+CallSid) then records on the row whether it was answered, or no_answer/busy/call_failed/canceled.
 """
 
 from __future__ import annotations
@@ -137,6 +138,34 @@ def place_callback(ctx: AppContext, callback_id: int) -> CallbackStatus | None:
         row.call_sid, row.placed_at = sid[:64], ctx.clock()
         event(log, "callback placed", contact=row.contact_id, call=row.call_sid)
         return row.status
+
+
+# Twilio's CallStatus of a placed callback -> what it means for the callback.
+_CALL_STATUS = {
+    "in-progress": CallbackStatus.ANSWERED,
+    "completed": CallbackStatus.ANSWERED,
+    "no-answer": CallbackStatus.NO_ANSWER,
+    "busy": CallbackStatus.BUSY,
+    "failed": CallbackStatus.CALL_FAILED,
+    "canceled": CallbackStatus.CANCELED,
+}
+
+
+def record_callback_status(
+    session: Session, *, call_sid: str, status: str
+) -> CallbackStatus | None:
+    """Records how a placed callback's call went; returns its new status (None: not a callback)."""
+    outcome = _CALL_STATUS.get(status)
+    row = session.scalar(
+        select(CallCallback).where(CallCallback.call_sid == call_sid).with_for_update()
+    )
+    if row is None:
+        return None
+    # Statuses can arrive late or twice: only a placed callback moves; an outcome stays.
+    if outcome is not None and row.status == CallbackStatus.PLACED:
+        row.status = outcome
+        event(log, "callback call ended", contact=row.contact_id, status=outcome.value)
+    return CallbackStatus(row.status)
 
 
 def retry_pending_callbacks(ctx: AppContext) -> int:

@@ -37,8 +37,25 @@ class CallEventKind(StrEnum):
 class CallbackStatus(StrEnum):
     PENDING = "pending"
     PLACED = "placed"
-    FAILED = "failed"
+    FAILED = "failed"  # never placed (gateway refused it, or gave up)
     LIMITED = "limited"  # over the per-caller daily limit: nothing placed, no number kept
+    # Set from the placed call's status callback (Twilio's CallStatus on its CallSid):
+    ANSWERED = "answered"  # in-progress or completed
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    CALL_FAILED = "call_failed"  # placed, but the network could not connect it
+    CANCELED = "canceled"
+
+
+# Placed callbacks that never reached the caller (reports count these as unanswered).
+UNANSWERED_CALLBACKS = frozenset(
+    {
+        CallbackStatus.NO_ANSWER,
+        CallbackStatus.BUSY,
+        CallbackStatus.CALL_FAILED,
+        CallbackStatus.CANCELED,
+    }
+)
 
 
 class Call(Base):

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from conftest import PUBLIC_URL
+from conftest import PUBLIC_URL, signed_post
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from voice_helpers import CALLER, OPEN, TV, Caller, FakeGateway, record, verbs
 
 from campaigns.call_callbacks import retry_pending_callbacks
 from campaigns.models import Interaction
-from campaigns.voice_models import CallCallback
+from campaigns.voice_models import UNANSWERED_CALLBACKS, Call, CallCallback
 from outreach.context import AppContext
 from outreach.gateway import GatewayError
 
@@ -133,3 +133,71 @@ def test_a_stale_pending_callback_is_given_up_and_erased(
     [row] = callbacks(loaded)
     assert row.status == "failed" and row.error == "expired" and row.sealed_number is None
     assert len(gateway.calls) == 1
+
+
+def callback_status(phone: TestClient, row: CallCallback, status: str) -> int:
+    """Posts Twilio's status callback for the placed callback's own CallSid."""
+    assert row.call_sid
+    back = Caller(phone, CALLER, caller=TV, sid=row.call_sid)  # outbound: From is our number
+    response = signed_post(
+        phone,
+        "/twilio/voice/status",
+        back.form(Direction="outbound-api", CallStatus=status, CallDuration="0"),
+    )
+    return int(response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("twilio_status", "stored"),
+    [
+        ("no-answer", "no_answer"),
+        ("busy", "busy"),
+        ("failed", "call_failed"),
+        ("canceled", "canceled"),
+    ],
+)
+def test_a_callback_nobody_answers_is_recorded_on_its_row(
+    phone: TestClient, loaded: AppContext, twilio_status: str, stored: str
+) -> None:
+    Caller(phone, TV).start()
+    [row] = callbacks(loaded)
+    assert callback_status(phone, row, twilio_status) == 204
+    [row] = callbacks(loaded)
+    assert row.status == stored and row.status in UNANSWERED_CALLBACKS
+    assert row.sealed_number is None
+    with loaded.sessions() as session:
+        assert session.scalar(select(Call).where(Call.call_sid == row.call_sid)) is None
+
+
+def test_an_answered_callback_is_recorded_as_answered(
+    phone: TestClient, loaded: AppContext
+) -> None:
+    Caller(phone, TV).start()
+    [row] = callbacks(loaded)
+    assert row.call_sid
+    back = Caller(phone, CALLER, caller=TV, sid=row.call_sid)
+    back.post("/twilio/voice", back.form(Direction="outbound-api", CallStatus="in-progress"))
+    assert callback_status(phone, row, "completed") == 204
+    [row] = callbacks(loaded)
+    assert row.status == "answered" and row.status not in UNANSWERED_CALLBACKS
+    stored, _ = record(loaded, back.sid)
+    assert stored.status == "completed" and stored.outcome == "hung_up"
+
+
+def test_a_late_or_repeated_status_does_not_change_a_callbacks_outcome(
+    phone: TestClient, loaded: AppContext
+) -> None:
+    Caller(phone, TV).start()
+    [row] = callbacks(loaded)
+    for status in ("no-answer", "no-answer", "ringing", "completed"):
+        assert callback_status(phone, row, status) == 204
+    [row] = callbacks(loaded)
+    assert row.status == "no_answer"
+
+
+def test_a_ringing_callback_stays_placed(phone: TestClient, loaded: AppContext) -> None:
+    Caller(phone, TV).start()
+    [row] = callbacks(loaded)
+    assert callback_status(phone, row, "ringing") == 204
+    [row] = callbacks(loaded)
+    assert row.status == "placed"

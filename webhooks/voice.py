@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from campaigns.call_callbacks import place_callback, record_missed_call
+from campaigns.call_callbacks import place_callback, record_callback_status, record_missed_call
 from campaigns.call_lines import find_line
 from campaigns.calls import Renderer, fail_call, record_status, start_call, step_call
 from campaigns.voice_models import CallDirection
@@ -150,7 +150,7 @@ def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
 
 @router.post("/status")
 def call_status(form: SignedForm, ctx: CtxDep) -> Response:
-    """Records Twilio's call status callback (CallStatus, CallDuration)."""
+    """Records Twilio's call status callback (CallStatus, CallDuration) on a call or callback."""
     call_sid, status = _field(form, "CallSid"), _field(form, "CallStatus", 16)
     if not call_sid or not status:
         return Response(content="missing CallSid or CallStatus", status_code=400)
@@ -161,6 +161,8 @@ def call_status(form: SignedForm, ctx: CtxDep) -> Response:
         known = record_status(
             session, call_sid=call_sid, status=status, duration=duration, now=ctx.clock()
         )
+        # A callback nobody answered never reached the flow: its row is all there is to update.
+        callback = record_callback_status(session, call_sid=call_sid, status=status)
         session.commit()
     except Exception:
         session.rollback()
@@ -168,6 +170,6 @@ def call_status(form: SignedForm, ctx: CtxDep) -> Response:
         return Response(status_code=204)
     finally:
         session.close()
-    if not known:
+    if not known and callback is None:
         log.info("status for an unknown call", extra={"call": call_sid, "status": status})
     return Response(status_code=204)
