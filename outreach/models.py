@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import campaigns.airings  # noqa: F401
-import campaigns.models  # noqa: F401
-import campaigns.reports.models  # noqa: F401
+import campaigns.airings
+import campaigns.models
+import campaigns.reports.models
 import campaigns.voice_models  # noqa: F401
-import outreach.auth.models  # noqa: F401
+import outreach.auth.models
 import outreach.followups.models  # noqa: F401
 from outreach.db import Base
 
