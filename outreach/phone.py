@@ -91,7 +91,7 @@ class Phone:
         consultant: Consultant = Consultant.ANSWERS,
     ) -> None:
         self.settings, self.post, self.keypad, self.console = settings, post, keypad, console
-        self.consultant = consultant
+        self.consultant, self.dialed = consultant, False
         self.sid = "CA" + secrets.token_hex(16)
 
     def form(self, to: str, caller: str, **extra: str) -> dict[str, str]:
@@ -133,6 +133,11 @@ class Phone:
         self.console.print(
             f"[dim]call ended: {outcome}, {duration} s, keys {self.keypad.used}[/dim]"
         )
+        if self.consultant is not Consultant.ANSWERS and not self.dialed:
+            self.console.print(
+                f"[yellow]--consultant {self.consultant} did nothing: no consultant was dialed "
+                "(outside office hours? try --at '2027-02-01 10:00')[/yellow]"
+            )
         return outcome
 
     def follow(self, twiml: str) -> tuple[str, dict[str, str]] | None:
@@ -158,6 +163,7 @@ class Phone:
                 }
             elif tag == "Dial":
                 status, what = _DIAL[self.consultant]
+                self.dialed = True
                 self.console.print(f"☎ dialing {(verb.text or '').strip()} — {what}")
                 fields = {"DialCallStatus": status}
                 if self.consultant is Consultant.ANSWERS:

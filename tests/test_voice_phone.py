@@ -69,7 +69,7 @@ def test_call_walks_an_unanswered_transfer_in_office_hours(demo_env: Path) -> No
     )
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert "dialing +994125550199 — nobody answers" in out
+    assert "dialing +994125550199 — nobody answers" in out and "did nothing" not in out
     assert "All consultants are busy right now." in out
     assert "path: welcome → intro → topics → consultant → sms_optin → goodbye" in out
     assert "outcome completed at goodbye" in out
@@ -86,6 +86,7 @@ def test_call_after_hours_never_dials_the_consultant(demo_env: Path) -> None:
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
     assert "dialing" not in out and "Our consultants answer Monday to Friday" in out
+    assert "--consultant busy did nothing: no consultant was dialed" in out
     assert "outcome after_hours at goodbye" in out
 
 
