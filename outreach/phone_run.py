@@ -40,7 +40,7 @@ def run_phone(
     at: str | None = None,
 ) -> int:
     """Runs one call from the terminal; returns the exit code."""
-    from outreach.service_cli import _in_process_client, cli_settings, post_signed
+    from outreach.service_cli import cli_settings, in_process_client, post_signed
 
     console = Console()
     settings = cli_settings()
@@ -55,7 +55,7 @@ def run_phone(
             console.print(f"[red]--at {at!r} is not a time like '2027-02-01 10:00'[/red]")
             return 2
         in_process = True
-        _in_process_client(settings).app.state.ctx.clock = lambda: moment
+        in_process_client(settings).app.state.ctx.clock = lambda: moment
     if not in_process and not _service_up(base):
         if url:
             console.print(f"[red]no service answers at {url}[/red] (start it, or use --in-process)")

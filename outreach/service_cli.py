@@ -227,17 +227,22 @@ def post_signed(
             return resp.status_code, resp.text
         except httpx.TransportError:
             console.print(f"[yellow]no service at {base}; running in-process[/yellow]")
-    resp = _in_process_client(settings).post(path, data=params, headers=headers)
+    resp = in_process_client(settings).post(path, data=params, headers=headers)
     return resp.status_code, resp.text
 
 
 _CLIENTS: dict[str, Any] = {}
 
 
-def _in_process_client(settings: Settings) -> Any:
+def in_process_client(settings: Settings) -> Any:
     """Builds the app here (migrating; loading the demo into an empty database)."""
     if settings.database_url not in _CLIENTS:
-        from fastapi.testclient import TestClient
+        import warnings
+
+        with warnings.catch_warnings():
+            # Starlette's TestClient is the in-process transport here, not a test.
+            warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+            from fastapi.testclient import TestClient
 
         from campaigns.models import Campaign
         from outreach.app import create_app
