@@ -7,7 +7,8 @@
 Each run builds a fresh database (a temp SQLite file, or --database-url for PostgreSQL) with
 N pending outbox rows, all due now, spread round-robin over --senders sender numbers, then runs
 the real Dispatcher (claim, decrypt, render, twilio Client over HTTP, record) until the outbox
-is empty. The mock is tests/fake_twilio_server.py on 127.0.0.1 (or Prism with --prism).
+is empty. The mock is tests/fake_twilio_server.py on 127.0.0.1, in its own process so it
+does not share the dispatcher's GIL (or Prism with --prism).
 
 Reported per run: messages/second end to end, and per sender the achieved rate over the run
 divided by the configured rate (1.00 = held exactly) and the most messages seen in any one
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,13 +29,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the fake server and Prism helpers live with the tests
-
-from fake_twilio_server import FakeTwilioServer  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))  # the Prism helper lives with the tests
 
 from campaigns.enums import Medium  # noqa: E402
 from campaigns.models import Campaign, CampaignNumber  # noqa: E402
@@ -52,11 +53,11 @@ def build(url: str, *, messages: int, senders: int, rate: float, base_url: str) 
         database_url=url,
         public_url="https://outreach.example.org",
         twilio_account_sid="AC" + "0" * 32,
-        twilio_auth_token="bench-token",
+        twilio_auth_token="bench-token",  # noqa: S106
         twilio_api_base_url=base_url,
         hash_key="bench",
         encryption_key=Fernet.generate_key().decode(),
-        session_secret="bench",
+        session_secret="bench",  # noqa: S106
         send_rate_per_second=rate,
         quiet_hours_start="00:00",  # no quiet hours: the benchmark runs at any hour
         quiet_hours_end="00:00",
@@ -69,8 +70,13 @@ def build(url: str, *, messages: int, senders: int, rate: float, base_url: str) 
     vault = ctx.vault
     with ctx.sessions.begin() as session:
         campaign = Campaign(
-            code="BENCH", name="bench", medium=Medium.OTHER, languages=["az"],
-            start_date=date(2027, 1, 1), end_date=date(2027, 12, 31), options={"followups": SERIES},
+            code="BENCH",
+            name="bench",
+            medium=Medium.OTHER,
+            languages=["az"],
+            start_date=date(2027, 1, 1),
+            end_date=date(2027, 12, 31),
+            options={"followups": SERIES},
         )
         campaign.numbers.extend(CampaignNumber(number=n) for n in numbers)
         session.add(campaign)
@@ -80,9 +86,15 @@ def build(url: str, *, messages: int, senders: int, rate: float, base_url: str) 
             insert(Enrollment),
             [
                 {
-                    "campaign_id": campaign.id, "series_id": "bench", "contact_id": ctx.contact_id(p),
-                    "channel": "sms", "language": "az", "sender": numbers[i % senders],
-                    "timezone": "Asia/Baku", "number_enc": vault.seal(p), "status": "active",
+                    "campaign_id": campaign.id,
+                    "series_id": "bench",
+                    "contact_id": ctx.contact_id(p),
+                    "channel": "sms",
+                    "language": "az",
+                    "sender": numbers[i % senders],
+                    "timezone": "Asia/Baku",
+                    "number_enc": vault.seal(p),
+                    "status": "active",
                     "created_at": now,
                 }
                 for i, p in enumerate(people)
@@ -95,8 +107,14 @@ def build(url: str, *, messages: int, senders: int, rate: float, base_url: str) 
             insert(OutboxMessage),
             [
                 {
-                    "enrollment_id": eid, "campaign_id": campaign.id, "contact_id": cid, "step": 0,
-                    "due_at": now, "status": "pending", "attempts": 0, "updated_at": now,
+                    "enrollment_id": eid,
+                    "campaign_id": campaign.id,
+                    "contact_id": cid,
+                    "step": 0,
+                    "due_at": now,
+                    "status": "pending",
+                    "attempts": 0,
+                    "updated_at": now,
                 }
                 for eid, cid in ids
             ],
@@ -112,28 +130,58 @@ def burst(times: list[float]) -> int:
     return best
 
 
-def one_run(args: argparse.Namespace, base_url: str, server: FakeTwilioServer | None) -> dict[str, Any]:
+class ServerProcess:
+    """The fake server in its own process, so it does not share the dispatcher's GIL."""
+
+    def __init__(self) -> None:
+        script = ROOT / "tests" / "fake_twilio_server.py"
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, str(script)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        self.base_url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
+
+    def reset(self) -> None:
+        httpx.delete(f"{self.base_url}/_stats")
+
+    def stats(self) -> tuple[dict[str, int], dict[str, list[float]]]:
+        data = httpx.get(f"{self.base_url}/_stats").json()
+        return data["per_to"], data["times"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def one_run(
+    args: argparse.Namespace, base_url: str, server: ServerProcess | None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        ctx = build(url, messages=args.messages, senders=args.senders, rate=args.rate, base_url=base_url)
+        ctx = build(
+            url, messages=args.messages, senders=args.senders, rate=args.rate, base_url=base_url
+        )
         if server is not None:
-            server.per_to.clear()
-            server.times.clear()
+            server.reset()
         dispatcher = Dispatcher(ctx)
         started = time.perf_counter()
         report = dispatcher.run_until_idle()
         elapsed = time.perf_counter() - started
         ctx.engine.dispose()
     result: dict[str, Any] = {
-        "messages": args.messages, "sent": report.sent, "failed": report.failed,
-        "seconds": round(elapsed, 2), "per_second": round(report.sent / elapsed, 1),
+        "messages": args.messages,
+        "sent": report.sent,
+        "failed": report.failed,
+        "seconds": round(elapsed, 2),
+        "per_second": round(report.sent / elapsed, 1),
     }
     if server is not None:
-        result["received"] = server.total
-        result["duplicates"] = sum(n - 1 for n in server.per_to.values() if n > 1)
+        per_to, arrivals = server.stats()
+        result["received"] = sum(per_to.values())
+        result["duplicates"] = sum(n - 1 for n in per_to.values() if n > 1)
         if args.rate > 0:
             held, bursts = [], []
-            for times in server.times.values():
+            for times in arrivals.values():
                 times.sort()
                 if len(times) > 1:
                     held.append((len(times) - 1) / (times[-1] - times[0]) / args.rate)
@@ -156,7 +204,7 @@ def main() -> None:
     args = parser.parse_args()
 
     prism = None
-    server: FakeTwilioServer | None = None
+    server: ServerProcess | None = None
     if args.prism:
         from prism import Prism
 
@@ -164,7 +212,7 @@ def main() -> None:
         prism.wait_ready()
         base_url = prism.base_url
     else:
-        server = FakeTwilioServer().start()
+        server = ServerProcess()
         base_url = server.base_url
     try:
         runs = [one_run(args, base_url, server) for _ in range(args.runs)]
@@ -176,15 +224,18 @@ def main() -> None:
     summary = {
         "mock": "prism" if args.prism else "fake",
         "database": "postgresql" if args.database_url.startswith("postgres") else "sqlite",
-        "rate_per_sender": args.rate, "senders": args.senders,
+        "rate_per_sender": args.rate,
+        "senders": args.senders,
         "median_per_second": statistics.median(r["per_second"] for r in runs),
         "runs": runs,
     }
     if args.json:
         print(json.dumps(summary, indent=2))
         return
-    print(f"{summary['mock']} mock, {summary['database']}, {args.messages} messages, "
-          f"{args.senders} sender(s) at {args.rate or 'unlimited'}/s each")
+    print(
+        f"{summary['mock']} mock, {summary['database']}, {args.messages} messages, "
+        f"{args.senders} sender(s) at {args.rate or 'unlimited'}/s each"
+    )
     for r in runs:
         print("  run:", ", ".join(f"{k}={v}" for k, v in r.items()))
     print(f"median: {summary['median_per_second']} messages/s")

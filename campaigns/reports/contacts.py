@@ -49,7 +49,7 @@ class ContactNumbering:
                     row.first_seen = at
                     self.firsts[number] = at
         for i in range(0, len(new_rows), 5000):
-            self.session.execute(insert(ReportContact), new_rows[i : i + 5000])
+            self.session.execute(insert(ReportContact.__table__), new_rows[i : i + 5000])
         return [self.known[row[-1]] for row in rows]
 
     def _next_id(self) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from functools import lru_cache
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -25,6 +26,22 @@ CountKey = tuple[datetime, int, str, str, str, str]
 
 def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def hour_bucket(session: Session, column: Any) -> Any:
+    """SQL for the UTC hour of a time column as 'YYYY-MM-DD HH', so counting is a GROUP BY."""
+    if session.get_bind().dialect.name == "sqlite":
+        # UTC times are stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (see outreach.db.UTCDateTime).
+        return func.substr(column, 1, 13)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+
+
+@lru_cache(maxsize=65_536)
+def parse_hour(bucket: str) -> datetime:
+    """Reads an hour_bucket value ('YYYY-MM-DD HH', UTC)."""
+    return datetime(
+        int(bucket[0:4]), int(bucket[5:7]), int(bucket[8:10]), int(bucket[11:13]), tzinfo=UTC
+    )
 
 
 class Source(Protocol):
@@ -73,16 +90,18 @@ class InteractionSource(TableSource):
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
         t = Interaction
-        query = select(t.created_at, t.campaign_id, t.channel, t.language, t.kind).where(
-            t.created_at >= start, t.created_at < end
+        hour = hour_bucket(session, t.created_at)
+        cells = (hour, t.campaign_id, t.channel, t.language, t.kind)
+        query = (
+            select(*cells, func.count())
+            .where(t.created_at >= start, t.created_at < end)
+            .group_by(*cells)
         )
         out: Counter[CountKey] = Counter()
-        for at, campaign_id, channel, language, kind in session.execute(
-            query.execution_options(yield_per=20_000)
-        ):
-            cell = (hour_of(at), campaign_id or 0, str(channel), language or "")
-            out[(*cell, Metric.INTERACTIONS, "")] += 1
-            out[(*cell, Metric.KIND, str(kind))] += 1
+        for bucket, campaign_id, channel, language, kind, n in session.execute(query):
+            cell = (parse_hour(bucket), campaign_id or 0, str(channel), language or "")
+            out[(*cell, Metric.INTERACTIONS, "")] += n
+            out[(*cell, Metric.KIND, str(kind))] += n
         return out
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.reports.metrics import Metric
-from campaigns.reports.sources import CountKey, Source, TableSource, hour_of
+from campaigns.reports.sources import CountKey, Source, TableSource, hour_bucket, parse_hour
 from outreach.followups.models import Consent, ConsentKind, Enrollment, OutboxMessage, OutboxStatus
 
 
@@ -18,15 +18,23 @@ class ConsentSource(TableSource):
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
         out: Counter[CountKey] = Counter()
-        query = select(Consent.created_at, Consent.campaign_id, Consent.channel, Consent.kind)
-        for at, campaign_id, channel, kind in session.execute(
-            query.where(Consent.created_at >= start, Consent.created_at < end)
-        ):
-            cell = (hour_of(at), campaign_id or 0, str(channel), "")
+        cells = (
+            hour_bucket(session, Consent.created_at),
+            Consent.campaign_id,
+            Consent.channel,
+            Consent.kind,
+        )
+        query = (
+            select(*cells, func.count())
+            .where(Consent.created_at >= start, Consent.created_at < end)
+            .group_by(*cells)
+        )
+        for bucket, campaign_id, channel, kind, n in session.execute(query):
+            cell = (parse_hour(bucket), campaign_id or 0, str(channel), "")
             if kind == ConsentKind.OPT_IN:
-                out[(*cell, Metric.OPT_INS, "")] += 1
+                out[(*cell, Metric.OPT_INS, "")] += n
             elif kind == ConsentKind.OPT_OUT:
-                out[(*cell, Metric.OPT_OUTS, "")] += 1
+                out[(*cell, Metric.OPT_OUTS, "")] += n
         return out
 
 
@@ -35,26 +43,25 @@ class DeliverySource(TableSource):
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
         out: Counter[CountKey] = Counter()
+        cells = (
+            hour_bucket(session, OutboxMessage.sent_at),
+            OutboxMessage.campaign_id,
+            Enrollment.channel,
+            Enrollment.language,
+        )
         query = (
-            select(
-                OutboxMessage.sent_at,
-                OutboxMessage.campaign_id,
-                Enrollment.channel,
-                Enrollment.language,
-            )
+            select(*cells, func.count())
             .join(Enrollment, Enrollment.id == OutboxMessage.enrollment_id)
             .where(
                 OutboxMessage.status == OutboxStatus.DELIVERED,
                 OutboxMessage.sent_at >= start,
                 OutboxMessage.sent_at < end,
             )
+            .group_by(*cells)
         )
-        for at, campaign_id, channel, language in session.execute(query):
-            if at is None:
-                continue
-            out[
-                (hour_of(at), campaign_id or 0, str(channel), language or "", Metric.DELIVERED, "")
-            ] += 1
+        for bucket, campaign_id, channel, language, n in session.execute(query):
+            key = (parse_hour(bucket), campaign_id or 0, str(channel), language or "")
+            out[(*key, Metric.DELIVERED, "")] += n
         return out
 
 

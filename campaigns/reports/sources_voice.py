@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from campaigns.reports.metrics import DURATION_BIN, Metric
-from campaigns.reports.sources import CountKey, TableSource, hour_of
+from campaigns.reports.sources import CountKey, TableSource, hour_bucket, parse_hour
 from campaigns.voice_models import Call, CallEvent, CallEventKind
 
 __all__ = ["Call", "CallSource"]
@@ -39,43 +39,56 @@ class CallSource(TableSource):
         return out
 
     def _count_calls(self, session: Session, where: ColumnElement[bool], out: Counter) -> None:
-        calls = select(
-            Call.started_at, Call.campaign_id, Call.language, Call.outcome, Call.duration_seconds
-        ).where(where)
-        for at, campaign_id, language, outcome, duration in session.execute(calls):
-            cell = (hour_of(at), campaign_id or 0, "voice", language or "")
-            out[(*cell, Metric.CALLS, "")] += 1
+        hour = hour_bucket(session, Call.started_at)
+        binned = Call.duration_seconds - Call.duration_seconds % DURATION_BIN
+        cells = (hour, Call.campaign_id, Call.language, Call.outcome, binned)
+        calls = (
+            select(*cells, func.count(), func.coalesce(func.sum(Call.duration_seconds), 0))
+            .where(where)
+            .group_by(*cells)
+        )
+        for bucket, campaign_id, language, outcome, duration_bin, n, seconds in session.execute(
+            calls
+        ):
+            cell = (parse_hour(bucket), campaign_id or 0, "voice", language or "")
+            out[(*cell, Metric.CALLS, "")] += n
             if outcome in COMPLETED:
-                out[(*cell, Metric.COMPLETED, "")] += 1
+                out[(*cell, Metric.COMPLETED, "")] += n
             if outcome == "transferred":
-                out[(*cell, Metric.TRANSFERS, "")] += 1
-            if duration is not None:
-                out[(*cell, Metric.CALL_SECONDS, "")] += duration
-                out[(*cell, Metric.DURATION, str(duration - duration % DURATION_BIN))] += 1
+                out[(*cell, Metric.TRANSFERS, "")] += n
+            if duration_bin is not None:
+                out[(*cell, Metric.CALL_SECONDS, "")] += int(seconds)
+                out[(*cell, Metric.DURATION, str(int(duration_bin)))] += n
 
     def _count_events(self, session: Session, where: ColumnElement[bool], out: Counter) -> None:
+        hour = hour_bucket(session, Call.started_at)
+        # Only a result's value is a key (a topic); other events group without it.
+        value = case((CallEvent.kind == CallEventKind.RESULT, CallEvent.value), else_=None)
+        question = case((CallEvent.kind == CallEventKind.RESULT, CallEvent.question_id), else_=None)
+        cells = (
+            hour,
+            Call.campaign_id,
+            Call.language,
+            CallEvent.node,
+            CallEvent.kind,
+            question,
+            value,
+        )
         events = (
-            select(
-                Call.started_at,
-                Call.campaign_id,
-                Call.language,
-                CallEvent.node,
-                CallEvent.kind,
-                CallEvent.question_id,
-                CallEvent.value,
-            )
+            select(*cells, func.count())
             .join(Call, Call.id == CallEvent.call_id)
             .where(where)
+            .group_by(*cells)
         )
-        for at, campaign_id, language, node, kind, question, value in session.execute(
-            events.execution_options(yield_per=20_000)
+        for bucket, campaign_id, language, node, kind, question_id, answer, n in session.execute(
+            events
         ):
-            cell = (hour_of(at), campaign_id or 0, "voice", language or "")
+            cell = (parse_hour(bucket), campaign_id or 0, "voice", language or "")
             metric = FUNNEL.get(kind)
             if metric is not None:
-                out[(*cell, metric, node)] += 1
-            elif kind == CallEventKind.RESULT and question == TOPIC_QUESTION and value:
-                out[(*cell, Metric.TOPIC, value)] += 1
+                out[(*cell, metric, node)] += n
+            elif kind == CallEventKind.RESULT and question_id == TOPIC_QUESTION and answer:
+                out[(*cell, Metric.TOPIC, answer)] += n
 
 
 def _spans(session: Session, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
