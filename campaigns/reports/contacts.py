@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from campaigns.reports.models import ReportContact
+from campaigns.reports.models import ReportContact, table_of
 
 
 class ContactNumbering:
@@ -49,7 +49,7 @@ class ContactNumbering:
                     row.first_seen = at
                     self.firsts[number] = at
         for i in range(0, len(new_rows), 5000):
-            self.session.execute(insert(ReportContact.__table__), new_rows[i : i + 5000])
+            self.session.execute(insert(table_of(ReportContact)), new_rows[i : i + 5000])
         return [self.known[row[-1]] for row in rows]
 
     def _next_id(self) -> int:

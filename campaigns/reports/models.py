@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, LargeBinary, String
+from sqlalchemy import BigInteger, LargeBinary, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.db import Base
@@ -75,3 +76,8 @@ class RollupState(Base):
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     high_water: Mapped[int] = mapped_column(BigInteger, default=0)
     refreshed_at: Mapped[datetime | None]
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model (Core inserts skip the ORM's per-row bookkeeping)."""
+    return cast(Table, model.__table__)

@@ -46,6 +46,7 @@ from campaigns.reports.models import (
     RollupDaily,
     RollupSet,
     RollupState,
+    table_of,
 )
 from campaigns.reports.sources import SOURCES, hour_of, presence_rows
 
@@ -197,7 +198,7 @@ def _recompute_counts(session: Session, start: datetime, end: datetime) -> None:
         else:
             merged[ident] = row
     for chunk in _chunks(list(merged.values()), 5000):
-        session.execute(insert(RollupCount.__table__), chunk)
+        session.execute(insert(table_of(RollupCount)), chunk)
 
 
 def _compact_day(session: Session, day: date, zone: ZoneInfo) -> None:
@@ -223,7 +224,7 @@ def _compact_day(session: Session, day: date, zone: ZoneInfo) -> None:
         for cid, ch, lang, metric, key, value in totals
     ]
     for chunk in _chunks(rows, 5000):
-        session.execute(insert(RollupDaily.__table__), chunk)
+        session.execute(insert(table_of(RollupDaily)), chunk)
 
 
 def _chunks(items: list[dict[str, object]], size: int) -> Iterable[list[dict[str, object]]]:
@@ -295,5 +296,5 @@ def _write_sets(
                 }
             )
     if new_rows:
-        session.execute(insert(RollupSet.__table__), new_rows)
+        session.execute(insert(table_of(RollupSet)), new_rows)
     session.flush()
