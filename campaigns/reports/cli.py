@@ -19,13 +19,12 @@ console = Console()
 airings_app = typer.Typer(help="Radio and TV airings (for the lift report).", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard and API users.", no_args_is_help=True)
 rollups_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
-export_app = typer.Typer(help="Exports: FLOIP Flow Results, CSV.", no_args_is_help=True)
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")]
 
 
-def _context() -> AppContext:
+def context() -> AppContext:
     from outreach.db import upgrade_schema
     from outreach.service_cli import cli_settings
 
@@ -34,7 +33,7 @@ def _context() -> AppContext:
     return ctx
 
 
-def _filter(ctx: AppContext, start: str | None, end: str | None, **kw: Any) -> ReportFilter:
+def report_filter(ctx: AppContext, start: str | None, end: str | None, **kw: Any) -> ReportFilter:
     from campaigns.reports.filters import parse_day
 
     today = ctx.clock().astimezone(ZoneInfo(ctx.settings.default_timezone)).date()
@@ -62,8 +61,8 @@ def report(
     from campaigns.reports import service
     from outreach.db import session_scope
 
-    ctx = _context()
-    flt = _filter(
+    ctx = context()
+    flt = report_filter(
         ctx,
         start,
         end,
@@ -99,7 +98,7 @@ def airings_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fa
     from campaigns.airings import AiringError, import_csv
     from outreach.db import session_scope
 
-    ctx = _context()
+    ctx = context()
     try:
         with session_scope(ctx.sessions) as session:
             added, problems = import_csv(session, text=file.read_text(encoding="utf-8-sig"))
@@ -136,7 +135,7 @@ def users_create(
     if role not in {r.value for r in Role}:
         console.print("[red]role must be viewer or manager[/red]")
         raise typer.Exit(2)
-    ctx = _context()
+    ctx = context()
     try:
         with session_scope(ctx.sessions) as session:
             user = create_user(session, username=username, password=password, role=Role(role))
@@ -159,7 +158,7 @@ def users_token(username: str, name: Annotated[str, typer.Option()] = "script") 
     from outreach.auth.service import create_token
     from outreach.db import session_scope
 
-    ctx = _context()
+    ctx = context()
     with session_scope(ctx.sessions) as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
@@ -176,7 +175,7 @@ def rollups_rebuild() -> None:
     from campaigns.reports import service
     from outreach.db import session_scope
 
-    ctx = _context()
+    ctx = context()
     started = time.perf_counter()
     with session_scope(ctx.sessions) as session:
         stats = service.rebuild(session, settings=ctx.settings, now=ctx.clock())
@@ -184,69 +183,6 @@ def rollups_rebuild() -> None:
         f"rebuilt {stats.hours} hours from {stats.contacts_rows} interactions "
         f"in {time.perf_counter() - started:.1f} s"
     )
-
-
-@export_app.command("floip")
-def export_floip(
-    flow: Annotated[str, typer.Argument(help="Flow id, e.g. radio or hotline.")],
-    out: Annotated[Path, typer.Option(help="Directory to write the package to.")] = Path("."),
-    start: FromOpt = None,
-    end: ToOpt = None,
-) -> None:
-    """Write a FLOIP Flow Results package (datapackage.json + responses.json)."""
-    from campaigns.reports import floip
-    from campaigns.reports.filters import resolve
-    from outreach.db import session_scope
-
-    ctx = _context()
-    flt = _filter(ctx, start, end)
-    with session_scope(ctx.sessions) as session:
-        try:
-            definition = floip.find_flow(session, flow)
-        except floip.UnknownFlow as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
-        scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
-        rows = floip.rows(session, flow=definition, start=scope.utc_start, end=scope.utc_end)
-    out.mkdir(parents=True, exist_ok=True)
-    package = floip.descriptor(definition, now=ctx.clock(), resource={"path": "responses.json"})
-    (out / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False))
-    (out / "responses.json").write_text(json.dumps(rows, ensure_ascii=False))
-    console.print(f"wrote {out / 'datapackage.json'} and {len(rows)} response row(s)")
-
-
-@export_app.command("csv")
-def export_csv(
-    kind: Annotated[
-        str, typer.Argument(help="summary, channels, funnel, topics, daily, lift, stations")
-    ],
-    start: FromOpt = None,
-    end: ToOpt = None,
-    campaign: Annotated[str | None, typer.Option()] = None,
-    exact: Annotated[bool, typer.Option("--exact")] = False,
-    out: Annotated[Path | None, typer.Option(help="File (default: standard output).")] = None,
-) -> None:
-    """Write one report table as CSV (small cells hidden unless --exact)."""
-    from campaigns.reports import csvexport, service
-    from outreach.db import session_scope
-
-    if kind not in csvexport.KINDS:
-        console.print(f"[red]unknown export {kind!r}[/red]")
-        raise typer.Exit(2)
-    ctx = _context()
-    flt = _filter(ctx, start, end, campaign=campaign)
-    fn = {
-        "channels": service.channels,
-        "lift": service.airing_lift,
-        "stations": service.airing_lift,
-    }.get(kind, service.report)
-    with session_scope(ctx.sessions) as session:
-        data = fn(session=session, settings=ctx.settings, flt=flt, now=ctx.clock(), exact=exact)
-    text = csvexport.render(kind, data)
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
 
 
 def demo_seed(
@@ -283,6 +219,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(airings_app, name="airings")
     app.add_typer(users_app, name="users")
     app.add_typer(rollups_app, name="rollups")
+    from campaigns.reports.cli_export import export_app
+
     app.add_typer(export_app, name="export")
     from outreach.service_cli import demo_app
 

@@ -1,13 +1,20 @@
-"""Numbers contact ids densely (bit positions in contact sets) and tracks first contact."""
+"""Contact sets: numbers contact ids densely (members of the Roaring bitmaps), tracks first
+contact, and ORs each day's contacts into the day's sets."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from campaigns.reports.models import ReportContact, table_of
+from campaigns.reports import bitsets
+from campaigns.reports.models import ReportContact, RollupSet, table_of
+
+SEEN, FIRST = "seen", "first"
+SetKey = tuple[date, str, int, str, str]
 
 
 class ContactNumbering:
@@ -64,3 +71,69 @@ class ContactNumbering:
             ):
                 self.known[contact] = number
                 first_seen[contact] = seen
+
+
+def fold_contacts(
+    session: Session,
+    rows: list[tuple[datetime, int, str, str, str]],
+    *,
+    zone: ZoneInfo,
+    known: dict[str, int] | None = None,
+    fresh: bool = False,
+) -> None:
+    """ORs the rows' contacts into the day sets, numbering contacts seen for the first time."""
+    if not rows:
+        return
+    numbering = ContactNumbering(session, known=known, fresh=fresh)
+    ids = numbering.resolve(rows)
+    additions: dict[SetKey, list[int]] = defaultdict(list)
+    for (at, campaign_id, channel, language, _contact), number in zip(rows, ids, strict=True):
+        additions[(at.astimezone(zone).date(), SEEN, campaign_id, channel, language)].append(number)
+    for number, at in numbering.firsts.items():
+        additions[(at.astimezone(zone).date(), FIRST, -1, "*", "*")].append(number)
+    removals: dict[SetKey, list[int]] = defaultdict(list)
+    for number, old in numbering.moved.items():
+        removals[(old.astimezone(zone).date(), FIRST, -1, "*", "*")].append(number)
+    _write_sets(session, additions, removals, fresh=fresh)
+
+
+def _write_sets(
+    session: Session,
+    additions: dict[SetKey, list[int]],
+    removals: dict[SetKey, list[int]],
+    *,
+    fresh: bool,
+) -> None:
+    keys = set(additions) | set(removals)
+    existing: dict[SetKey, RollupSet] = {}
+    if not fresh:
+        for key in keys:
+            row = session.get(RollupSet, key)
+            if row is not None:
+                existing[key] = row
+    new_rows = []
+    for key in keys:
+        row = existing.get(key)
+        bits = bitsets.decode(row.members) if row is not None else bitsets.BitMap()
+        bits |= bitsets.from_members(additions.get(key, []))
+        gone = removals.get(key)
+        if gone:
+            bits -= bitsets.from_members(gone)
+        if row is not None:
+            row.members, row.size = bitsets.encode(bits), len(bits)
+        else:
+            day, kind, campaign_id, channel, language = key
+            new_rows.append(
+                {
+                    "day": day,
+                    "kind": kind,
+                    "campaign_id": campaign_id,
+                    "channel": channel,
+                    "language": language,
+                    "members": bitsets.encode(bits),
+                    "size": len(bits),
+                }
+            )
+    if new_rows:
+        session.execute(insert(table_of(RollupSet)), new_rows)
+    session.flush()

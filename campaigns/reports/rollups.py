@@ -30,7 +30,6 @@ How they stay current (refresh, run before every report and by `outreach rollups
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -39,7 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from campaigns.reports import bitsets
+from campaigns.reports.contacts import fold_contacts
 from campaigns.reports.models import (
     ReportContact,
     RollupCount,
@@ -50,9 +49,7 @@ from campaigns.reports.models import (
 )
 from campaigns.reports.sources import SOURCES, hour_of, presence_rows
 
-SEEN, FIRST = "seen", "first"
 CHANGE_MARGIN = timedelta(minutes=5)
-SetKey = tuple[date, str, int, str, str]
 
 
 @dataclass
@@ -95,7 +92,7 @@ def refresh(
     low_i = states["interactions"].high_water
     rows = list(presence_rows(session, low=low_i, high=tops["interactions"]))
     rows += presence_rows(session, start=latest - timedelta(hours=lag_hours), high=low_i)
-    _fold_contacts(session, rows, zone=zone)
+    fold_contacts(session, rows, zone=zone)
     for source in SOURCES:
         states[source.name].high_water = tops[source.name]
         states[source.name].refreshed_at = now
@@ -123,7 +120,7 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
             _recompute_counts(session, start, end)
             _compact_day(session, day, zone)
             rows = list(presence_rows(session, start=start, end=end))
-            _fold_contacts(session, rows, zone=zone, known=known, fresh=True)
+            fold_contacts(session, rows, zone=zone, known=known, fresh=True)
             stats.hours += 24
             stats.contacts_rows += len(rows)
             day += timedelta(days=1)
@@ -230,71 +227,3 @@ def _compact_day(session: Session, day: date, zone: ZoneInfo) -> None:
 def _chunks(items: list[dict[str, object]], size: int) -> Iterable[list[dict[str, object]]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _fold_contacts(
-    session: Session,
-    rows: list[tuple[datetime, int, str, str, str]],
-    *,
-    zone: ZoneInfo,
-    known: dict[str, int] | None = None,
-    fresh: bool = False,
-) -> None:
-    """ORs the rows' contacts into the day sets, numbering contacts seen for the first time."""
-    if not rows:
-        return
-    from campaigns.reports.contacts import ContactNumbering
-
-    numbering = ContactNumbering(session, known=known, fresh=fresh)
-    ids = numbering.resolve(rows)
-    additions: dict[SetKey, list[int]] = defaultdict(list)
-    for (at, campaign_id, channel, language, _contact), number in zip(rows, ids, strict=True):
-        additions[(at.astimezone(zone).date(), SEEN, campaign_id, channel, language)].append(number)
-    for number, at in numbering.firsts.items():
-        additions[(at.astimezone(zone).date(), FIRST, -1, "*", "*")].append(number)
-    removals: dict[SetKey, list[int]] = defaultdict(list)
-    for number, old in numbering.moved.items():
-        removals[(old.astimezone(zone).date(), FIRST, -1, "*", "*")].append(number)
-    _write_sets(session, additions, removals, fresh=fresh)
-
-
-def _write_sets(
-    session: Session,
-    additions: dict[SetKey, list[int]],
-    removals: dict[SetKey, list[int]],
-    *,
-    fresh: bool,
-) -> None:
-    keys = set(additions) | set(removals)
-    existing: dict[SetKey, RollupSet] = {}
-    if not fresh:
-        for key in keys:
-            row = session.get(RollupSet, key)
-            if row is not None:
-                existing[key] = row
-    new_rows = []
-    for key in keys:
-        row = existing.get(key)
-        bits = bitsets.decode(row.members) if row is not None else bitsets.BitMap()
-        bits |= bitsets.from_members(additions.get(key, []))
-        gone = removals.get(key)
-        if gone:
-            bits -= bitsets.from_members(gone)
-        if row is not None:
-            row.members, row.size = bitsets.encode(bits), len(bits)
-        else:
-            day, kind, campaign_id, channel, language = key
-            new_rows.append(
-                {
-                    "day": day,
-                    "kind": kind,
-                    "campaign_id": campaign_id,
-                    "channel": channel,
-                    "language": language,
-                    "members": bitsets.encode(bits),
-                    "size": len(bits),
-                }
-            )
-    if new_rows:
-        session.execute(insert(table_of(RollupSet)), new_rows)
-    session.flush()
