@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -359,6 +360,7 @@ def main() -> None:
     finally:
         ctx.engine.dispose()
         drop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
