@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     small_cell_k: int = 5
     rollup_lag_hours: int = 2
+    rollup_refresh_seconds: int = 60
     lift_baseline_minutes: int = 30
     lift_window_minutes: int = 10
     retention_days: int = 400

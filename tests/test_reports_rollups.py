@@ -202,3 +202,23 @@ def test_contact_sets_round_trip_and_union_counts_each_member_once() -> None:
     assert len(both) == 6
     assert Counter(bitsets.members(both)) == Counter([1, 5, 6, 900, 70_000, 3_000_000])
     assert len(bitsets.union([])) == 0
+
+
+def test_the_background_refresher_folds_new_rows_and_is_off_without_scheduler(
+    loaded: AppContext,
+) -> None:
+    from sqlalchemy import func as sqlfunc
+
+    from campaigns.reports.models import RollupDaily
+    from campaigns.reports.tasks import refresh_once, start_refresher
+
+    now = datetime.now(UTC)
+    add_interactions(loaded, [{"contact_id": f"{i:064x}", "created_at": now} for i in range(7)])
+    refresh_once(loaded)
+    with loaded.sessions() as session:
+        total = session.scalar(
+            select(sqlfunc.sum(RollupDaily.value)).where(RollupDaily.metric == "interactions")
+        )
+    assert total == 7
+    assert loaded.settings.scheduler_enabled is False
+    assert start_refresher(loaded) is None
