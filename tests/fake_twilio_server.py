@@ -40,6 +40,18 @@ class FakeTwilioServer:
             def log_message(self, format: str, *args: object) -> None:
                 return  # quiet: the bodies hold numbers
 
+            def do_GET(self) -> None:
+                if self.path != "/_stats":
+                    self._answer(404, {"status": 404})
+                    return
+                with server.lock:
+                    stats = {"per_to": dict(server.per_to), "times": dict(server.times)}
+                self._answer(200, stats)
+
+            def do_DELETE(self) -> None:
+                server.reset()
+                self._answer(200, {})
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
@@ -77,7 +89,28 @@ class FakeTwilioServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def reset(self) -> None:
+        with self.lock:
+            self.per_to.clear()
+            self.times.clear()
+
     @property
     def total(self) -> int:
         with self.lock:
             return sum(self.per_to.values())
+
+
+def main() -> None:
+    """Runs the server alone (for the benchmark): prints its port, serves until killed."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    server = FakeTwilioServer(delay=args.delay)
+    print(server.port, flush=True)
+    server.httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -249,3 +249,10 @@ def test_two_dispatchers_at_once_never_send_the_same_row(ctx: AppContext) -> Non
     assert errors == []
     assert sorted(r.data["To"] for r in http.requests) == sorted(numbers)
     assert {r.status for r in outbox(ctx)} == {OutboxStatus.QUEUED}
+
+
+def test_a_batch_takes_senders_in_turn_so_one_rate_limit_never_idles_the_others() -> None:
+    from outreach.followups.dispatcher import _interleaved
+
+    rows = [(1, "+A"), (2, "+A"), (3, "+A"), (4, "+B"), (5, "+C"), (6, "+B")]
+    assert _interleaved(rows) == [1, 4, 5, 2, 6, 3]

@@ -9,12 +9,13 @@ the person twice. Rows claimed in the same batch but not yet sent go out exactly
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ from outreach.privacy import Address
 
 log = logging.getLogger(__name__)
 
-BATCH_MAX = 200
+BATCH_MAX = 200  # rows per sender and batch
 STATUS_PATH = "/twilio/sms/status"
 
 
@@ -83,7 +84,7 @@ class Dispatcher:
         rate = self.settings.send_rate_per_second
         if rate <= 0:
             return BATCH_MAX
-        # A batch must go out well within its lease at the configured rate.
+        # A sender's share of a batch must go out well within the lease at its rate.
         return max(1, min(BATCH_MAX, int(rate * self.lease.total_seconds() / 4)))
 
     def run_once(self, limit: int | None = None) -> DispatchReport:
@@ -143,13 +144,24 @@ class Dispatcher:
         return count
 
     def _claim(self, session: Session, now: datetime, token: str, limit: int) -> list[int]:
-        """Marks up to `limit` due rows as ours in one statement (atomic on both databases)."""
-        due = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now)
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
-            .limit(limit)
+        """Marks due rows as ours in one statement (atomic on both databases).
+
+        Takes at most `limit` rows per sender number, oldest first: with an equal share per
+        sender the batch goes out in turns, and no sender's rate limit idles the others.
+        """
+        is_due = (OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now)
+        order = (OutboxMessage.due_at, OutboxMessage.id)
+        ranked = (
+            select(
+                OutboxMessage.id,
+                func.row_number().over(partition_by=Enrollment.sender, order_by=order).label("n"),
+            )
+            .join(Enrollment, Enrollment.id == OutboxMessage.enrollment_id)
+            .where(*is_due)
+            .subquery()
         )
+        share = select(ranked.c.id).where(ranked.c.n <= limit)
+        due = select(OutboxMessage.id).where(*is_due, OutboxMessage.id.in_(share)).order_by(*order)
         if not self.settings.is_sqlite:
             # PostgreSQL: concurrent workers skip each other's rows instead of waiting.
             due = due.with_for_update(skip_locked=True)
@@ -167,12 +179,13 @@ class Dispatcher:
             )
             .execution_options(synchronize_session=False)
         )
-        ids = session.scalars(
-            select(OutboxMessage.id)
+        claimed = session.execute(
+            select(OutboxMessage.id, Enrollment.sender)
+            .join(Enrollment, Enrollment.id == OutboxMessage.enrollment_id)
             .where(OutboxMessage.claim_token == token)
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
         ).all()
-        return list(ids)
+        return _interleaved([(row_id, sender) for row_id, sender in claimed])
 
     def _process(self, row_id: int, token: str) -> str:
         """Sends one claimed row; returns the outcome name."""
@@ -317,6 +330,17 @@ class Dispatcher:
         elif enrollment is not None:
             finish_if_done(session, enrollment, now)
         return "failed"
+
+
+def _interleaved(rows: list[tuple[int, str]]) -> list[int]:
+    """Orders a batch round-robin by sender, so one sender's rate limit never idles the rest."""
+    queues: dict[str, list[int]] = {}
+    for row_id, sender in rows:
+        queues.setdefault(sender, []).append(row_id)
+    ordered: list[int] = []
+    for turn in itertools.zip_longest(*queues.values()):
+        ordered.extend(row_id for row_id in turn if row_id is not None)
+    return ordered
 
 
 def _release(
