@@ -236,7 +236,7 @@ def load(
     with ctx.engine.begin() as conn:
         for index in indexes:
             index.create(conn)
-        if not sqlite:
+        if bulk and not sqlite:
             conn.execute(text("ANALYZE"))
     return counts
 
@@ -322,18 +322,21 @@ def main() -> None:
             seconds, sample[name] = timed(run, args.runs)
             results.append((name, f"{seconds * 1000:.0f} ms"))
 
-        def refresh_after_new_rows() -> None:
+        refreshes = []
+        for _ in range(args.runs):
+            # New traffic arrives (1,000 interactions of the last 10 minutes with their calls),
+            # then the incremental refresh a report (or the background refresher) runs.
             load(ctx, 1000, 10 / 1440, datetime.now(UTC), random.randrange(10**6))
+            started = time.perf_counter()
             with ctx.sessions.begin() as session:
                 rollups.refresh(
                     session, zone=zone, now=datetime.now(UTC), lag_hours=settings.rollup_lag_hours
                 )
-
-        seconds, _ = timed(refresh_after_new_rows, args.runs)
+            refreshes.append(time.perf_counter() - started)
         results.append(
             (
-                "load 1,000 interactions of the last 10 minutes + incremental refresh",
-                f"{seconds * 1000:.0f} ms",
+                "incremental refresh after 1,000 new interactions (+ their calls)",
+                f"{statistics.median(refreshes) * 1000:.0f} ms",
             )
         )
         with ctx.sessions() as session:
