@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from report_helpers import add_interactions
@@ -133,3 +134,30 @@ def test_an_airing_needs_a_known_campaign_and_a_sane_duration(loaded: AppContext
             aired_at=A,
             duration_seconds=0,
         )
+
+
+def test_airings_import_command_reads_a_csv_file(loaded: AppContext, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from outreach.cli import app
+
+    file = tmp_path / "airings.csv"
+    file.write_text(
+        "campaign,station,aired_at,duration_seconds\n"
+        "AZ-TV-ITV-2027,ITV,2027-02-05T20:30:00,45\n"
+        "AZ-TV-ITV-2027,ITV,not a time,45\n",
+        encoding="utf-8",
+    )
+    env = {
+        "OUTREACH_DATABASE_URL": loaded.settings.database_url,
+        "OUTREACH_HASH_KEY": loaded.settings.hash_key,
+        "OUTREACH_ENCRYPTION_KEY": loaded.settings.encryption_key,
+        "OUTREACH_SESSION_SECRET": loaded.settings.session_secret,
+        "TWILIO_AUTH_TOKEN": loaded.settings.twilio_auth_token,
+    }
+    result = CliRunner().invoke(app, ["airings", "import", str(file)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "imported 1 airing(s), skipped 1" in result.output
+    with loaded.sessions() as session:
+        rows = airings.list_between(session, start=A, end=A + timedelta(days=5))
+    assert [(a.station, a.duration_seconds) for a in rows] == [("ITV", 45)]
