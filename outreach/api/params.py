@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -55,7 +55,3 @@ def report_filter(
 
 
 FilterDep = Annotated[ReportFilter, Depends(report_filter)]
-
-
-def default_range(today: date) -> tuple[date, date]:
-    return today - timedelta(days=DEFAULT_DAYS - 1), today

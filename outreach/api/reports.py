@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from campaigns.reports import csvexport, floip, service
-from campaigns.reports.filters import FilterError, ReportFilter, resolve
+from campaigns.reports.filters import FilterError, resolve
 from ivr_flows.model import Flow
 from outreach.api.params import FilterDep
 from outreach.auth.web import ApiManager, ApiUser, api_user, exact_for
@@ -44,7 +45,7 @@ def summary(flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep) -> 
 def campaign_report(
     code: str, flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep
 ) -> dict[str, Any]:
-    scoped = ReportFilter(**{**flt.__dict__, "campaign": code})
+    scoped = replace(flt, campaign=code)
     return _run(
         service.report,
         session=session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -87,7 +88,7 @@ def campaign_page(
     campaign = session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
         raise HTTPException(404, "unknown campaign")
-    scoped = ReportFilter(**{**flt.__dict__, "campaign": code})
+    scoped = replace(flt, campaign=code)
     report = _call(
         service.report,
         session=session,
