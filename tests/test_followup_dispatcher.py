@@ -29,6 +29,7 @@ from outreach.followups.models import (
     OutboxStatus,
     Suppression,
 )
+from outreach.followups.outbox import claim_batch, interleaved
 from outreach.followups.service import handle_sms_command, opt_in
 from outreach.privacy import Address
 
@@ -195,9 +196,16 @@ def test_an_expired_lease_sends_the_in_flight_row_again(ctx: AppContext) -> None
     ctx.clock = clock
     http = fake_gateway(ctx)
     _enrol(ctx, make_campaign(ctx))
-    dispatcher = Dispatcher(ctx)
     with ctx.sessions.begin() as session:  # a worker claimed the row, then died
-        assert dispatcher._claim(session, clock.now, "dead-worker", 10) == [outbox(ctx)[0].id]
+        claimed = claim_batch(
+            session,
+            now=clock.now,
+            token="dead-worker",
+            per_sender=10,
+            lease=timedelta(seconds=ctx.settings.dispatch_lease_seconds),
+            skip_locked=not ctx.settings.is_sqlite,
+        )
+        assert claimed == [outbox(ctx)[0].id]
     assert dispatch(ctx).claimed == 0  # still leased: nobody else touches it
     clock.now += timedelta(seconds=ctx.settings.dispatch_lease_seconds + 1)
     report = dispatch(ctx)
@@ -252,7 +260,5 @@ def test_two_dispatchers_at_once_never_send_the_same_row(ctx: AppContext) -> Non
 
 
 def test_a_batch_takes_senders_in_turn_so_one_rate_limit_never_idles_the_others() -> None:
-    from outreach.followups.dispatcher import _interleaved
-
     rows = [(1, "+A"), (2, "+A"), (3, "+A"), (4, "+B"), (5, "+C"), (6, "+B")]
-    assert _interleaved(rows) == [1, 4, 5, 2, 6, 3]
+    assert interleaved(rows) == [1, 4, 5, 2, 6, 3]

@@ -9,13 +9,11 @@ the person twice. Rows claimed in the same batch but not yet sent go out exactly
 
 from __future__ import annotations
 
-import itertools
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +28,7 @@ from outreach.followups.consent import (
 )
 from outreach.followups.delivery import status_from_twilio
 from outreach.followups.models import Enrollment, EnrollmentStatus, OutboxMessage, OutboxStatus
+from outreach.followups.outbox import claim_batch, reclaim_expired, release
 from outreach.followups.schedule import QuietHours
 from outreach.followups.schemas import FollowupsSpec, parse_followups
 from outreach.gateway import PERMANENT_CODES, GatewayError, TwilioGateway, get_gateway
@@ -94,8 +93,17 @@ class Dispatcher:
         now = self.ctx.clock()
         token = uuid.uuid4().hex
         with session_scope(self.ctx.sessions) as session:
-            report.reclaimed = self._reclaim_expired(session, now)
-            ids = self._claim(session, now, token, limit or self.batch_size)
+            report.reclaimed = reclaim_expired(
+                session, now=now, max_attempts=self.settings.send_max_attempts
+            )
+            ids = claim_batch(
+                session,
+                now=now,
+                token=token,
+                per_sender=limit or self.batch_size,
+                lease=self.lease,
+                skip_locked=not self.settings.is_sqlite,
+            )
         report.claimed = len(ids)
         for row_id in ids:
             outcome = self._process(row_id, token)
@@ -122,71 +130,6 @@ class Dispatcher:
                 break
         return total
 
-    def _reclaim_expired(self, session: Session, now: datetime) -> int:
-        """Puts rows whose lease ran out back to pending (or failed when out of attempts)."""
-        expired = (OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
-        exhausted = OutboxMessage.attempts >= self.settings.send_max_attempts
-        session.execute(
-            update(OutboxMessage)
-            .where(*expired, exhausted)
-            .values(status=OutboxStatus.FAILED, claim_token=None, lease_until=None, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        result = session.execute(
-            update(OutboxMessage)
-            .where(*expired)
-            .values(status=OutboxStatus.PENDING, claim_token=None, lease_until=None, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        count = int(getattr(result, "rowcount", 0) or 0)
-        if count:
-            log.warning("re-queued follow-ups whose lease expired", extra={"rows": count})
-        return count
-
-    def _claim(self, session: Session, now: datetime, token: str, limit: int) -> list[int]:
-        """Marks due rows as ours in one statement (atomic on both databases).
-
-        Takes at most `limit` rows per sender number, oldest first: with an equal share per
-        sender the batch goes out in turns, and no sender's rate limit idles the others.
-        """
-        is_due = (OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now)
-        order = (OutboxMessage.due_at, OutboxMessage.id)
-        ranked = (
-            select(
-                OutboxMessage.id,
-                func.row_number().over(partition_by=Enrollment.sender, order_by=order).label("n"),
-            )
-            .join(Enrollment, Enrollment.id == OutboxMessage.enrollment_id)
-            .where(*is_due)
-            .subquery()
-        )
-        share = select(ranked.c.id).where(ranked.c.n <= limit)
-        due = select(OutboxMessage.id).where(*is_due, OutboxMessage.id.in_(share)).order_by(*order)
-        if not self.settings.is_sqlite:
-            # PostgreSQL: concurrent workers skip each other's rows instead of waiting.
-            due = due.with_for_update(skip_locked=True)
-        # SQLite: the UPDATE takes the database write lock before it reads, so one claimer
-        # at a time sees the pending rows; the claim token tells each worker which are its own.
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(due.scalar_subquery()))
-            .values(
-                status=OutboxStatus.CLAIMED,
-                claim_token=token,
-                lease_until=now + self.lease,
-                attempts=OutboxMessage.attempts + 1,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        claimed = session.execute(
-            select(OutboxMessage.id, Enrollment.sender)
-            .join(Enrollment, Enrollment.id == OutboxMessage.enrollment_id)
-            .where(OutboxMessage.claim_token == token)
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        ).all()
-        return _interleaved([(row_id, sender) for row_id, sender in claimed])
-
     def _process(self, row_id: int, token: str) -> str:
         """Sends one claimed row; returns the outcome name."""
         with session_scope(self.ctx.sessions) as session:
@@ -209,7 +152,7 @@ class Dispatcher:
             return "cancelled"  # opted out (or re-claimed) since we claimed it
         now = self.ctx.clock()
         if row.lease_until is not None and now >= row.lease_until - self.margin:
-            _release(row, now)
+            release(row, now)
             return "released"
         enrollment = session.get(Enrollment, row.enrollment_id)
         if (
@@ -227,7 +170,7 @@ class Dispatcher:
         allowed = quiet.next_allowed(now, enrollment.timezone)
         if allowed > now:
             # Woke up inside quiet hours (e.g. after downtime): wait for the morning.
-            _release(row, now, due_at=allowed)
+            release(row, now, due_at=allowed)
             return "deferred"
         body = _text(spec, enrollment, row.step)
         if body is None:
@@ -303,7 +246,7 @@ class Dispatcher:
             delay = self.settings.send_retry_base_seconds * 2 ** (row.attempts - 1)
             _, quiet = self._spec(session, row.campaign_id)
             zone = enrollment.timezone if enrollment else self.settings.default_timezone
-            _release(
+            release(
                 row,
                 now,
                 due_at=quiet.next_allowed(now + timedelta(seconds=delay), zone),
@@ -330,31 +273,6 @@ class Dispatcher:
         elif enrollment is not None:
             finish_if_done(session, enrollment, now)
         return "failed"
-
-
-def _interleaved(rows: list[tuple[int, str]]) -> list[int]:
-    """Orders a batch round-robin by sender, so one sender's rate limit never idles the rest."""
-    queues: dict[str, list[int]] = {}
-    for row_id, sender in rows:
-        queues.setdefault(sender, []).append(row_id)
-    ordered: list[int] = []
-    for turn in itertools.zip_longest(*queues.values()):
-        ordered.extend(row_id for row_id in turn if row_id is not None)
-    return ordered
-
-
-def _release(
-    row: OutboxMessage, now: datetime, *, due_at: datetime | None = None, attempt_used: bool = False
-) -> None:
-    """Gives a claimed row back to the queue; an unused claim does not count as an attempt."""
-    row.status = OutboxStatus.PENDING
-    row.claim_token = None
-    row.lease_until = None
-    row.updated_at = now
-    if due_at is not None:
-        row.due_at = due_at
-    if not attempt_used:
-        row.attempts = max(0, row.attempts - 1)
 
 
 def _text(spec: FollowupsSpec | None, enrollment: Enrollment, step: int) -> str | None:
