@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from followup_helpers import Clock, baku, dispatch, fake_gateway, outbox
 from sqlalchemy import select
 from typer.testing import CliRunner
-from voice_helpers import RADIO, Caller
+from voice_helpers import CALLER, RADIO, Caller
 
 from campaigns.models import Campaign
 from outreach.context import AppContext
@@ -116,3 +116,17 @@ def test_stats_command_prints_per_campaign_numbers(client: TestClient, loaded: A
     ]
     table = CliRunner().invoke(app, ["followups", "stats"], env=env)
     assert table.exit_code == 0 and "AZ-NEWS-XALQ-2027" in table.stdout
+
+
+def test_a_caller_who_said_stop_is_not_enrolled_by_the_voice_key(
+    client: TestClient, loaded: AppContext
+) -> None:
+    loaded.clock = Clock(NOW)
+    text(client, "STOP", 1, sender=CALLER)
+    call = Caller(client, RADIO)
+    call.start()
+    call.press("3")
+    call.press("5")
+    call.press("3")
+    call.press("1")
+    assert outbox(loaded) == []

@@ -262,3 +262,75 @@ def test_two_dispatchers_at_once_never_send_the_same_row(ctx: AppContext) -> Non
 def test_a_batch_takes_senders_in_turn_so_one_rate_limit_never_idles_the_others() -> None:
     rows = [(1, "+A"), (2, "+A"), (3, "+A"), (4, "+B"), (5, "+C"), (6, "+B")]
     assert interleaved(rows) == [1, 4, 5, 2, 6, 3]
+
+
+def test_a_row_cancelled_by_stop_after_its_claim_is_not_sent(ctx: AppContext) -> None:
+    clock = Clock(NOON)
+    ctx.clock = clock
+    http = fake_gateway(ctx)
+    _enrol(ctx, make_campaign(ctx))
+    dispatcher = Dispatcher(ctx)
+    with ctx.sessions.begin() as session:
+        claim_batch(
+            session,
+            now=clock.now,
+            token="t1",
+            per_sender=10,
+            lease=dispatcher.lease,
+            skip_locked=not ctx.settings.is_sqlite,
+        )
+    with ctx.sessions.begin() as session:  # STOP arrives while the batch waits its turn
+        handle_sms_command(
+            session,
+            ctx,
+            sender=Address.parse(PERSON),
+            to_number=CAMPAIGN_NUMBER,
+            word="stop",
+            now=clock.now,
+        )
+    row_id = outbox(ctx)[0].id
+    assert dispatcher._process(row_id, "t1") == "cancelled"
+    assert http.requests == []
+
+
+def test_a_batch_near_the_end_of_its_lease_releases_the_rest_without_using_an_attempt(
+    ctx: AppContext,
+) -> None:
+    clock = Clock(NOON)
+    ctx.clock = clock
+    http = fake_gateway(ctx)
+    _enrol(ctx, make_campaign(ctx))
+    dispatcher = Dispatcher(ctx)
+    with ctx.sessions.begin() as session:
+        claim_batch(
+            session,
+            now=clock.now,
+            token="t1",
+            per_sender=10,
+            lease=dispatcher.lease,
+            skip_locked=not ctx.settings.is_sqlite,
+        )
+    clock.now += dispatcher.lease - dispatcher.margin  # too late to start a send safely
+    assert dispatcher._process(outbox(ctx)[0].id, "t1") == "released"
+    row = outbox(ctx)[0]
+    assert (row.status, row.attempts, row.claim_token) == (OutboxStatus.PENDING, 0, None)
+    assert http.requests == []
+    assert dispatch(ctx).sent == 1
+
+
+def test_quiet_hours_follow_the_campaign_time_zone(ctx: AppContext) -> None:
+    from sqlalchemy import update as sql_update
+
+    from campaigns.models import Campaign
+
+    campaign_id = make_campaign(ctx)
+    with ctx.sessions.begin() as session:
+        session.execute(
+            sql_update(Campaign).where(Campaign.id == campaign_id).values(timezone="Europe/Moscow")
+        )
+    # 22:30 in Baku (quiet there) is 21:30 in Moscow: allowed for this campaign.
+    clock = Clock(baku(2027, 3, 1, 22, 30))
+    ctx.clock = clock
+    http = fake_gateway(ctx)
+    _enrol(ctx, campaign_id, now=clock.now)
+    assert dispatch(ctx).sent == 1 and len(http.requests) == 1
