@@ -60,8 +60,10 @@ def test_the_first_message_goes_out_at_once_and_the_rest_wait(ctx: AppContext) -
     (req,) = http.requests
     assert req.data["To"] == PERSON and req.data["From"] == CAMPAIGN_NUMBER
     assert req.data["Body"] == "MİM: +994125550100"
-    assert req.data["StatusCallback"] == "https://outreach.example.org/twilio/sms/status"
     rows = outbox(ctx)
+    assert req.data["StatusCallback"] == (
+        f"https://outreach.example.org/twilio/sms/status?o={rows[0].id}"
+    )
     assert rows[0].status == OutboxStatus.QUEUED and rows[0].message_sid
     assert [r.status for r in rows[1:]] == [OutboxStatus.PENDING] * 2
 

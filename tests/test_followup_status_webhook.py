@@ -110,3 +110,46 @@ def test_unsigned_callbacks_are_refused(client: TestClient, ctx: AppContext) -> 
     response = client.post(PATH, data={"MessageSid": sid, "MessageStatus": "failed"})
     assert response.status_code == 403
     assert outbox(ctx)[0].status == OutboxStatus.QUEUED
+
+
+def test_a_callback_that_beats_the_recorded_sid_finds_its_row_by_the_signed_url(
+    client: TestClient, ctx: AppContext
+) -> None:
+    from datetime import timedelta
+
+    from outreach.followups.dispatcher import Dispatcher
+    from outreach.followups.outbox import claim_batch
+
+    ctx.clock = Clock(NOON)
+    fake_gateway(ctx)
+    campaign_id = make_campaign(ctx)
+    with ctx.sessions.begin() as session:
+        opt_in(
+            session,
+            ctx,
+            campaign_id=campaign_id,
+            number=PERSON,
+            language="en",
+            channel="sms",
+            now=NOON,
+        )
+        claim_batch(
+            session,
+            now=NOON,
+            token="t",
+            per_sender=1,
+            lease=timedelta(minutes=5),
+            skip_locked=not ctx.settings.is_sqlite,
+        )
+    row_id = outbox(ctx)[0].id
+    sid = "SM" + "c" * 32
+    form = {"MessageSid": sid, "MessageStatus": "sent"}
+    path = f"{PATH}?o={row_id}"
+    assert signed_post(client, path, form).status_code == 200
+    assert (outbox(ctx)[0].status, outbox(ctx)[0].message_sid) == (OutboxStatus.SENT, sid)
+    Dispatcher(ctx)._record_sent(row_id, "t", sid, "queued")  # the dispatcher catches up
+    assert outbox(ctx)[0].status == OutboxStatus.SENT
+    # A forged pairing (a sid the row was not sent as) changes nothing.
+    other = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "failed", "ErrorCode": "21610"}
+    assert signed_post(client, path, other).status_code == 200
+    assert outbox(ctx)[0].status == OutboxStatus.SENT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from outreach.followups.delivery import apply_status
 from webhooks.deps import CtxDep
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/twilio", tags=["twilio"])
 
 
 @router.post("/sms/status")
-def sms_status(form: SignedForm, ctx: CtxDep) -> Response:
+def sms_status(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     """Records a MessageStatus; unknown sids, repeats and late statuses are acknowledged."""
     sid = str(form.get("MessageSid") or form.get("SmsSid") or "").strip()
     status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
@@ -23,9 +23,18 @@ def sms_status(form: SignedForm, ctx: CtxDep) -> Response:
         return Response(status_code=400, content="MessageSid and MessageStatus are required")
     raw_code = str(form.get("ErrorCode") or "").strip()
     code = int(raw_code) if raw_code.isdigit() else None
+    raw_id = request.query_params.get("o", "")
+    outbox_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 12 else None
     session = ctx.sessions()
     try:
-        apply_status(session, sid=sid[:64], status=status, error_code=code, now=ctx.clock())
+        apply_status(
+            session,
+            sid=sid[:64],
+            status=status,
+            error_code=code,
+            now=ctx.clock(),
+            outbox_id=outbox_id,
+        )
         session.commit()
     except Exception:
         # Twilio retries on 5xx; a status we cannot store is not worth a retry storm.

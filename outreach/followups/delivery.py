@@ -41,13 +41,29 @@ def status_from_twilio(value: str) -> OutboxStatus | None:
 
 
 def apply_status(
-    session: Session, *, sid: str, status: str, error_code: int | None, now: datetime
+    session: Session,
+    *,
+    sid: str,
+    status: str,
+    error_code: int | None,
+    now: datetime,
+    outbox_id: int | None = None,
 ) -> bool:
-    """Records a delivery status for a MessageSid; returns whether anything changed."""
+    """Records a delivery status for a MessageSid; returns whether anything changed.
+
+    `outbox_id` comes from our own (signed) callback URL: it finds the row when the callback
+    beats the dispatcher's record of the sid.
+    """
     new = status_from_twilio(status)
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.message_sid == sid))
+    if row is None and outbox_id is not None:
+        row = session.get(OutboxMessage, outbox_id)
+        if row is not None and row.message_sid not in (None, sid):
+            row = None  # that row was sent as another message
     if row is None or new is None:
         return False  # not one of ours, or a status we do not track
+    if row.message_sid is None:
+        row.message_sid = sid
     current = OutboxStatus(row.status)
     if current in FINAL_STATUSES or STATUS_RANK[new] <= STATUS_RANK[current]:
         return False  # out of order or repeated: never move back

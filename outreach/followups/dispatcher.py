@@ -27,7 +27,13 @@ from outreach.followups.consent import (
     opt_out,
 )
 from outreach.followups.delivery import status_from_twilio
-from outreach.followups.models import Enrollment, EnrollmentStatus, OutboxMessage, OutboxStatus
+from outreach.followups.models import (
+    STATUS_RANK,
+    Enrollment,
+    EnrollmentStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
 from outreach.followups.outbox import claim_batch, reclaim_expired, release
 from outreach.followups.schedule import QuietHours
 from outreach.followups.schemas import FollowupsSpec, parse_followups
@@ -136,7 +142,9 @@ class Dispatcher:
             prepared = self._prepare(session, row_id, token)
         if not isinstance(prepared, _Job):
             return prepared
-        callback = self.settings.public_url.rstrip("/") + STATUS_PATH
+        # The row id rides in the (signed) callback URL, so a status that beats our own
+        # record of the sid, or arrives for a sid we could not keep, still finds its row.
+        callback = f"{self.settings.public_url.rstrip('/')}{STATUS_PATH}?o={row_id}"
         try:
             result = self.gateway.send_sms(
                 to=prepared.to, from_=prepared.sender, body=prepared.body, status_callback=callback
@@ -215,9 +223,15 @@ class Dispatcher:
         if row is None or row.claim_token != token:
             return
         now = self.ctx.clock()
+        accepted = status_from_twilio(status) or OutboxStatus.QUEUED
+        current = OutboxStatus(row.status)
         # The message left even if an opt-out cancelled the row meanwhile: record the truth.
-        row.status = status_from_twilio(status) or OutboxStatus.QUEUED
-        row.message_sid = sid
+        # A delivery callback may already have moved it further: never move it back.
+        if current in (OutboxStatus.CLAIMED, OutboxStatus.CANCELLED) or (
+            STATUS_RANK[accepted] > STATUS_RANK[current]
+        ):
+            row.status = accepted
+        row.message_sid = sid or row.message_sid
         row.sent_at = now
         row.claim_token = None
         row.lease_until = None
