@@ -70,7 +70,7 @@ def refresh(
     states = _lock_states(session)
     previous = min((s.refreshed_at for s in states.values() if s.refreshed_at), default=None)
     tops = {source.name: source.max_id(session) for source in SOURCES}
-    quiet = all(tops[name] == state.high_water for name, state in states.items())
+    quiet = all(top == states[name].high_water for name, top in tops.items())
     if quiet and previous is not None and timedelta(0) <= now - previous < min_interval:
         return RefreshStats()  # nothing new, refreshed moments ago (a page asks several times)
     hours: set[datetime] = set()
