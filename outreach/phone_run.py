@@ -78,6 +78,7 @@ def _print_record(settings: Settings, call_sid: str, console: Console) -> None:
     """Prints the stored call record (path, results, outcome) when this database has it."""
     from sqlalchemy import select
 
+    from campaigns.models import Campaign
     from campaigns.voice_models import Call, CallEvent
     from outreach.db import make_engine, make_session_factory
 
@@ -92,8 +93,9 @@ def _print_record(settings: Settings, call_sid: str, console: Console) -> None:
                 .where(CallEvent.call_id == call.id, CallEvent.kind == "entered")
                 .order_by(CallEvent.position)
             ).all()
+            code = session.scalar(select(Campaign.code).where(Campaign.id == call.campaign_id))
             console.print(
-                f"call record: campaign {call.campaign_id} ({call.attribution}), "
+                f"call record: campaign {code or 'none'} ({call.attribution}), "
                 f"language {call.language}, outcome {call.outcome} at {call.ended_node}, "
                 f"duration {call.duration_seconds} s\n  path: {' → '.join(entered)}\n"
                 f"  results: {call.results}",
