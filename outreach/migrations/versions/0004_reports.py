@@ -50,25 +50,6 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
-        "rollup_daily",
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("campaign_id", sa.Integer(), nullable=False),
-        sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("language", sa.String(length=8), nullable=False),
-        sa.Column("metric", sa.String(length=32), nullable=False),
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("value", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "day",
-            "campaign_id",
-            "channel",
-            "language",
-            "metric",
-            "key",
-            name=op.f("pk_rollup_daily"),
-        ),
-    )
-    op.create_table(
         "rollup_sets",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
@@ -152,7 +133,6 @@ def downgrade() -> None:
     op.drop_table("users")
     op.drop_table("rollup_state")
     op.drop_table("rollup_sets")
-    op.drop_table("rollup_daily")
     op.drop_table("rollup_counts")
     op.drop_table("report_contacts")
     # ### end Alembic commands ###
