@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -75,6 +76,8 @@ class Seeder:
         ctx.clock = lambda: self.now
         self.queue: list[_Event] = []
         self.order = itertools.count()
+        # SIDs unique per run, so seeding twice adds traffic instead of replaying it.
+        self.run_tag = uuid.uuid4().hex[:8]
         self.callers: list[str] = []
         self.stats = SeedStats()
         self.zone = ZoneInfo(ctx.settings.default_timezone)
@@ -141,14 +144,17 @@ class Seeder:
         return self.stats
 
     def air(self, when: datetime, spot: Any) -> None:
-        with session_scope(self.ctx.sessions) as session:
-            airings.create(
-                session,
-                campaign_code=spot.code,
-                station=spot.station,
-                aired_at=when,
-                duration_seconds=spot.seconds,
-            )
+        try:
+            with session_scope(self.ctx.sessions) as session:
+                airings.create(
+                    session,
+                    campaign_code=spot.code,
+                    station=spot.station,
+                    aired_at=when,
+                    duration_seconds=spot.seconds,
+                )
+        except airings.AiringError:
+            return  # seeded before: the airing is already recorded
         self.stats.airings += 1
 
     def text(self, when: datetime, line: Any) -> None:
@@ -168,7 +174,7 @@ class Seeder:
             self.at(later, lambda t: self._sms(t, sender, to, "STOP"))
 
     def _sms(self, when: datetime, sender: Address, to: Address, body: str) -> None:
-        sid = f"SM{next(self.order):032d}"
+        sid = f"SM{self.run_tag}{next(self.order):024d}"
         with session_scope(self.ctx.sessions) as session:
             handle_inbound_sms(
                 session,
@@ -180,7 +186,7 @@ class Seeder:
 
     def call(self, when: datetime, dialed: str, psa_code: str | None) -> None:
         caller = self.caller()
-        sid = f"CA{next(self.order):032d}"
+        sid = f"CA{self.run_tag}{next(self.order):024d}"
         with session_scope(self.ctx.sessions) as session:
             line = find_line(session, self.ctx, dialed)
             if line is None:
