@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from outreach import __version__
 from outreach.context import AppContext
@@ -52,7 +53,10 @@ def create_app(
         for stop in stops:
             stop()
 
-    app = FastAPI(title="Outreach", version=__version__, lifespan=lifespan)
+    # /docs is served below from vendored Swagger UI assets: the service may run offline.
+    app = FastAPI(
+        title="Outreach", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.ctx = ctx
 
     @app.exception_handler(RequestValidationError)
@@ -62,6 +66,16 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="Outreach API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon.png",
+        )
 
     _include_routers(app)
     return app
