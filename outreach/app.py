@@ -111,6 +111,7 @@ def _background_starters() -> list:  # type: ignore[type-arg]
     """Background services started with the app; each returns a stop function or None."""
     from campaigns.call_callbacks import start_callback_retries
     from campaigns.reports.tasks import start_refresher
+    from campaigns.retention_tasks import start_purger
     from outreach.followups.scheduler import start_in_service
 
-    return [start_in_service, start_callback_retries, start_refresher]
+    return [start_in_service, start_callback_retries, start_refresher, start_purger]

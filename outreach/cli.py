@@ -20,6 +20,7 @@ _REGISTRARS: tuple[str, ...] = (
     "ivr_flows.cli",
     "outreach.followups.cli",
     "campaigns.reports.cli",
+    "campaigns.retention_cli",
 )
 
 

@@ -172,13 +172,17 @@ def rollups_rebuild() -> None:
     """Rebuild every report rollup from the raw log."""
     import time
 
-    from campaigns.reports import service
+    from campaigns.reports import rollups, service
     from outreach.db import session_scope
 
     ctx = context()
     started = time.perf_counter()
-    with session_scope(ctx.sessions) as session:
-        stats = service.rebuild(session, settings=ctx.settings, now=ctx.clock())
+    try:
+        with session_scope(ctx.sessions) as session:
+            stats = service.rebuild(session, settings=ctx.settings, now=ctx.clock())
+    except rollups.PurgedError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
     console.print(
         f"rebuilt {stats.hours} hours from {stats.contacts_rows} interactions "
         f"in {time.perf_counter() - started:.1f} s"

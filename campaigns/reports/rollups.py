@@ -50,6 +50,13 @@ from campaigns.reports.models import (
 from campaigns.reports.sources import SOURCES, hour_of, presence_rows
 
 CHANGE_MARGIN = timedelta(minutes=5)
+# A rollup_state row (not a source) whose refreshed_at is the retention cutoff: raw rows
+# before it were purged, so hours before it are never recomputed (their rollups are final).
+PURGED = "retention"
+
+
+class PurgedError(RuntimeError):
+    """A rebuild would lose the numbers of raw rows already purged by retention."""
 
 
 @dataclass
@@ -68,7 +75,9 @@ def refresh(
 ) -> RefreshStats:
     """Folds raw rows newer than the high-water marks (and the trailing hours) into rollups."""
     states = _lock_states(session)
-    previous = min((s.refreshed_at for s in states.values() if s.refreshed_at), default=None)
+    floor = states[PURGED].refreshed_at if PURGED in states else None
+    times = [states[s.name].refreshed_at for s in SOURCES]
+    previous = min((t for t in times if t is not None), default=None)
     tops = {source.name: source.max_id(session) for source in SOURCES}
     quiet = all(top == states[name].high_water for name, top in tops.items())
     if quiet and previous is not None and timedelta(0) <= now - previous < min_interval:
@@ -85,6 +94,8 @@ def refresh(
         # Calls in progress at the last refresh have ended since: count their hours again.
         last = hour_of(previous)
         hours.update(last - timedelta(hours=i) for i in range(lag_hours + 1))
+    if floor is not None:
+        hours = {hour for hour in hours if hour >= floor}
     for start, end in _spans(sorted(hours)):
         _recompute_counts(session, start, end)
     for day in sorted({hour.astimezone(zone).date() for hour in hours}):
@@ -103,6 +114,11 @@ def refresh(
 def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
     """Drops every rollup and rebuilds them from the raw log, one local day at a time."""
     states = _lock_states(session)
+    if PURGED in states and states[PURGED].refreshed_at is not None:
+        raise PurgedError(
+            f"raw rows before {states[PURGED].refreshed_at:%Y-%m-%d %H:%M} UTC were purged; "
+            "a rebuild from the raw log would lose their numbers"
+        )
     session.execute(delete(RollupCount))
     session.execute(delete(RollupDaily))
     session.execute(delete(RollupSet))
@@ -129,6 +145,22 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
         states[source.name].refreshed_at = now
     session.flush()
     return stats
+
+
+def purged_before(session: Session) -> datetime | None:
+    """Returns the retention cutoff raw rows were purged before, if any purge ran."""
+    state = session.get(RollupState, PURGED)
+    return state.refreshed_at if state is not None else None
+
+
+def mark_purged(session: Session, cutoff: datetime) -> None:
+    """Records that raw rows before `cutoff` are gone, so their hours stay as rolled up."""
+    state = session.get(RollupState, PURGED)
+    if state is None:
+        session.add(RollupState(source=PURGED, high_water=0, refreshed_at=cutoff))
+    elif state.refreshed_at is None or state.refreshed_at < cutoff:
+        state.refreshed_at = cutoff
+    session.flush()
 
 
 def _first_time(session: Session) -> datetime | None:
