@@ -47,9 +47,9 @@ def apply(session: Session, parsed: CampaignFile, *, source_dir: Path) -> LoadRe
     for spec in parsed.campaigns:
         existing = session.scalar(select(Campaign).where(Campaign.code == spec.code))
         if existing is None:
-            session.add(_new_campaign(spec, source_dir))
+            create_campaign(session, spec, source_dir=source_dir)
             result.created.append(spec.code)
-        elif _sync_campaign(existing, spec, source_dir):
+        elif update_campaign(existing, spec, source_dir=source_dir):
             result.updated.append(spec.code)
         else:
             result.unchanged.append(spec.code)
@@ -89,10 +89,12 @@ def _campaign_values(spec: CampaignSpec, source_dir: Path) -> dict[str, Any]:
     }
 
 
-def _new_campaign(spec: CampaignSpec, source_dir: Path) -> Campaign:
+def create_campaign(session: Session, spec: CampaignSpec, *, source_dir: Path) -> Campaign:
+    """Adds a campaign from its spec (relative flow paths resolve against source_dir)."""
     campaign = Campaign(code=spec.code, **_campaign_values(spec, source_dir))
     campaign.numbers = [CampaignNumber(number=n) for n in dict.fromkeys(spec.numbers)]
     campaign.keywords = _keywords(spec)
+    session.add(campaign)
     return campaign
 
 
@@ -104,7 +106,8 @@ def _keywords(spec: CampaignSpec) -> list[Keyword]:
     return list(out.values())
 
 
-def _sync_campaign(row: Campaign, spec: CampaignSpec, source_dir: Path) -> bool:
+def update_campaign(row: Campaign, spec: CampaignSpec, *, source_dir: Path) -> bool:
+    """Makes a campaign match its spec; returns whether anything changed."""
     changed = _assign(row, _campaign_values(spec, source_dir))
     wanted_numbers = list(dict.fromkeys(spec.numbers))
     if [n.number for n in row.numbers] != wanted_numbers:

@@ -73,8 +73,7 @@ def create_campaign(
     _check(spec)
     if session.scalar(select(Campaign.id).where(Campaign.code == spec.code)) is not None:
         raise HTTPException(409, f"campaign {spec.code!r} exists")
-    campaign = registry._new_campaign(spec, _source_dir(ctx.settings))
-    session.add(campaign)
+    campaign = registry.create_campaign(session, spec, source_dir=_source_dir(ctx.settings))
     session.flush()
     return to_json(campaign)
 
@@ -87,7 +86,7 @@ def update_campaign(
     if spec.code != code:
         raise HTTPException(422, "the code in the body differs from the URL")
     campaign = _get(session, code)
-    registry._sync_campaign(campaign, spec, _source_dir(ctx.settings))
+    registry.update_campaign(campaign, spec, source_dir=_source_dir(ctx.settings))
     session.flush()
     return to_json(campaign)
 
