@@ -81,6 +81,8 @@ class OutboxMessage(Base):
         Index("ix_followup_outbox_due", "status", "due_at"),
         Index("ix_followup_outbox_enrollment", "enrollment_id"),
         Index("ix_followup_outbox_claim", "claim_token"),
+        # The report refresh looks up deliveries changed since its last run by updated_at.
+        Index("ix_followup_outbox_updated", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
