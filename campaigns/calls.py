@@ -21,10 +21,21 @@ from campaigns.call_lines import Line, find_line, psa_campaigns
 from campaigns.enums import Attribution, Channel, InteractionKind
 from campaigns.models import Campaign, Hotline, Interaction
 from campaigns.voice_models import Call, CallDirection, CallEventKind
-from ivr_flows.actions import Action, CallState, EngineContext, Input, InputKind, Outcome
+from ivr_flows.actions import (
+    Action,
+    CallState,
+    EffectKind,
+    EngineContext,
+    Input,
+    InputKind,
+    Outcome,
+    Step,
+)
 from ivr_flows.engine import step
 from ivr_flows.loader import load_flow
+from ivr_flows.model import Flow, NodeKind
 from outreach.context import AppContext
+from outreach.followups.enrol import open_series
 from outreach.logs import event
 from outreach.privacy import country_of
 
@@ -49,8 +60,35 @@ def _default_renderer(ctx: AppContext) -> Renderer:
     return rendered
 
 
-def _engine_context(now: datetime, timezone: str, codes: dict[str, int]) -> EngineContext:
-    return EngineContext(now=now, timezone=timezone, psa_codes=frozenset(codes))
+def _run_step(
+    session: Session,
+    flow: Flow,
+    state: CallState,
+    inp: Input,
+    *,
+    now: datetime,
+    timezone: str,
+    codes: dict[str, int],
+    campaign_id: int | None,
+    contact: str,
+    caller: str | None,
+) -> Step:
+    """Runs one engine step, telling it which follow-up series the caller can opt in to."""
+    if not any(node.kind is NodeKind.OPTIN for node in flow.nodes.values()):
+        return step(flow, state, inp, EngineContext(now, timezone, frozenset(codes)))
+
+    def run(campaign: int | None) -> Step:
+        series = open_series(session, campaign_id=campaign, contact_id=contact) if caller else None
+        ctx = EngineContext(now, timezone, frozenset(codes), series or frozenset())
+        return step(flow, state, inp, ctx)
+
+    result = run(campaign_id)
+    keyed = next((e for e in result.effects if e.kind is EffectKind.PSA_CODE), None)
+    attributed = codes.get(keyed.data.get("code", "")) if keyed is not None else None
+    if attributed is not None and attributed != campaign_id:
+        # The code keyed in this step attributes the call: offer that campaign's opt-in.
+        result = run(attributed)
+    return result
 
 
 def start_call(
@@ -72,10 +110,19 @@ def start_call(
     contact = ctx.contact_id(caller)
     attribution = Attribution.NUMBER if line.campaign is not None else Attribution.NONE
     codes = psa_campaigns(session)
-    result = step(
-        flow, CallState(), Input(InputKind.START), _engine_context(now, line.timezone, codes)
-    )
     campaign_id = line.campaign.id if line.campaign is not None else None
+    result = _run_step(
+        session,
+        flow,
+        CallState(),
+        Input(InputKind.START),
+        now=now,
+        timezone=line.timezone,
+        codes=codes,
+        campaign_id=campaign_id,
+        contact=contact,
+        caller=caller,
+    )
     call = Call(
         call_sid=call_sid,
         campaign_id=campaign_id,
@@ -166,8 +213,17 @@ def step_call(
     flow = load_flow(Path(call.flow_file))
     codes = psa_campaigns(session)
     timezone = _timezone(session, ctx, call)
-    result = step(
-        flow, state, _input(event_name, digits, dial_status), _engine_context(now, timezone, codes)
+    result = _run_step(
+        session,
+        flow,
+        state,
+        _input(event_name, digits, dial_status),
+        now=now,
+        timezone=timezone,
+        codes=codes,
+        campaign_id=call.campaign_id,
+        contact=call.contact_id,
+        caller=caller,
     )
     apply_effects(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now

@@ -56,6 +56,15 @@ class EngineContext:
     now: datetime  # aware
     timezone: str = "Asia/Baku"
     psa_codes: frozenset[str] = frozenset()
+    # Follow-up series the caller can be enrolled in now (empty: none, e.g. no campaign or
+    # the caller said STOP); None: not checked, every opt-in node is offered.
+    opt_in_series: frozenset[str] | None = None
+
+    def can_opt_in(self, series: str | None) -> bool:
+        """Tells whether an opt-in to `series` (None: the campaign's first) can be honoured."""
+        if self.opt_in_series is None:
+            return True
+        return bool(self.opt_in_series) and (series is None or series in self.opt_in_series)
 
 
 @dataclass

@@ -140,6 +140,12 @@ class _Run:
             return None
         if node.kind is NodeKind.TRANSFER:
             return self._transfer(node)
+        if node.kind is NodeKind.OPTIN and not self.ctx.can_opt_in(node.series):
+            # Never offer what cannot be honoured (no campaign, a STOP, no such series).
+            self.effect(
+                EffectKind.WENT_ON, node.id, to=node.next or "", digit="", via="unavailable"
+            )
+            return node.next or ""
         self.actions.append(self._gather(node, []))
         return None
 

@@ -127,6 +127,7 @@ def test_a_caller_who_said_stop_is_not_enrolled_by_the_voice_key(
     call.start()
     call.press("3")
     call.press("5")
-    call.press("3")
-    call.press("1")
+    answer = call.press("3")  # would be "get it by SMS": the STOP means it is not offered
+    assert "To receive this information by text message" not in answer
+    assert call.ended
     assert outbox(loaded) == []

@@ -272,3 +272,35 @@ def test_hash_can_be_a_menu_choice() -> None:
     assert [e.data.get("via") for e in pressed.effects if e.kind is EffectKind.WENT_ON] == [
         "option"
     ]
+
+
+def walk_with(keys: list[str], series: frozenset[str] | None) -> list[Step]:
+    f = flow()
+    context = EngineContext(
+        now=SATURDAY_10_BAKU, psa_codes=frozenset({"101"}), opt_in_series=series
+    )
+    steps = [step(f, CallState(), Input(InputKind.START), context)]
+    for k in keys:
+        steps.append(step(f, steps[-1].state, Input.keys(k), context))
+    return steps
+
+
+def test_an_opt_in_that_cannot_be_honoured_is_skipped() -> None:
+    # "0" asks for the consultant; closed on Saturday, so on to the opt-in node `sms`.
+    for series in (frozenset(), frozenset({"other"})):
+        result = walk_with(["2", "", "0"], series)[-1]
+        assert "Press 1 for SMS" not in texts(result)
+        assert texts(result)[-2:] == ["We are closed", "Goodbye"]
+        assert result.state.ended and result.state.outcome == "after_hours"
+        went = [e.data for e in result.effects if e.kind is EffectKind.WENT_ON and e.node == "sms"]
+        assert went == [{"to": "bye", "digit": "", "via": "unavailable"}]
+        assert not any(e.kind is EffectKind.OPT_IN for e in result.effects)
+
+
+def test_an_opt_in_that_can_be_honoured_is_offered() -> None:
+    for series in (None, frozenset({"info"})):
+        steps = walk_with(["2", "", "0", "1"], series)
+        assert texts(steps[-2])[-1] == "Press 1 for SMS"
+        assert [e.data["series"] for e in steps[-1].effects if e.kind is EffectKind.OPT_IN] == [
+            "info"
+        ]

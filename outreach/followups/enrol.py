@@ -123,5 +123,14 @@ def opt_in(
     return OptInResult(True, "enrolled", enrollment.id, len(dues))
 
 
+def open_series(session: Session, *, campaign_id: int | None, contact_id: str) -> frozenset[str]:
+    """Returns the campaign's series this contact could opt in to now (none after a STOP)."""
+    campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
+    spec = parse_followups(campaign.options or {}) if campaign is not None else None
+    if spec is None or is_suppressed(session, contact_id):
+        return frozenset()
+    return frozenset(s.id for s in spec.series)
+
+
 def _campaign_sender(campaign: Campaign) -> str | None:
     return campaign.numbers[0].number if campaign.numbers else None
