@@ -129,11 +129,11 @@ class _Run:
 
     def _arrive(self, node: Node) -> str | None:
         """Acts on entering a node; returns the next node for auto-advancing kinds."""
-        if node.kind is NodeKind.MESSAGE:
+        if node.kind in (NodeKind.MESSAGE, NodeKind.GOTO):
             self.actions.extend(self.say(node.prompt))
-            return node.next
-        if node.kind is NodeKind.GOTO:
-            return node.next
+            # Recorded so that, for these nodes too, reached = went on + hung up (funnels).
+            self.effect(EffectKind.WENT_ON, node.id, to=node.next or "", digit="", via="next")
+            return node.next or ""
         if node.kind is NodeKind.HANGUP:
             self.actions.extend(self.say(node.prompt))
             self.end(Outcome.AFTER_HOURS if self.state.after_hours else Outcome.COMPLETED, node.id)

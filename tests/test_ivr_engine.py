@@ -304,3 +304,10 @@ def test_an_opt_in_that_can_be_honoured_is_offered() -> None:
         assert [e.data["series"] for e in steps[-1].effects if e.kind is EffectKind.OPT_IN] == [
             "info"
         ]
+
+
+def test_message_nodes_record_going_on_to_the_next_node() -> None:
+    result = walk(["2"])  # `hi` (a message) says its prompt and goes on to `code`
+    went = [(e.node, e.data) for e in result.effects if e.kind is EffectKind.WENT_ON]
+    assert ("hi", {"to": "code", "digit": "", "via": "next"}) in went
+    assert kinds(result)[-3:] == [("entered", "hi"), ("went_on", "hi"), ("entered", "code")]
