@@ -72,13 +72,19 @@ def _run_step(
     campaign_id: int | None,
     contact: str,
     caller: str | None,
+    number: str,
 ) -> Step:
     """Runs one engine step, telling it which follow-up series the caller can opt in to."""
     if not any(node.kind is NodeKind.OPTIN for node in flow.nodes.values()):
         return step(flow, state, inp, EngineContext(now, timezone, frozenset(codes)))
 
     def run(campaign: int | None) -> Step:
-        series = open_series(session, campaign_id=campaign, contact_id=contact) if caller else None
+        # The dialed number is the sender opt_in falls back to (see the voice opt-in handler).
+        series = (
+            open_series(session, campaign_id=campaign, contact_id=contact, sender=number)
+            if caller
+            else None
+        )
         ctx = EngineContext(now, timezone, frozenset(codes), series or frozenset())
         return step(flow, state, inp, ctx)
 
@@ -122,6 +128,7 @@ def start_call(
         campaign_id=campaign_id,
         contact=contact,
         caller=caller,
+        number=line.number,
     )
     call = Call(
         call_sid=call_sid,
@@ -224,6 +231,7 @@ def step_call(
         campaign_id=call.campaign_id,
         contact=call.contact_id,
         caller=caller,
+        number=call.number,
     )
     apply_effects(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now

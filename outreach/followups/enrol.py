@@ -15,7 +15,7 @@ from outreach.context import AppContext
 from outreach.followups.consent import is_suppressed, record_consent
 from outreach.followups.models import ConsentKind, Enrollment, EnrollmentStatus, OutboxMessage
 from outreach.followups.schedule import QuietHours, due_times
-from outreach.followups.schemas import parse_followups
+from outreach.followups.schemas import FollowupsSpec, parse_followups
 from outreach.logs import event
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def opt_in(
     )
     if existing is not None:
         return OptInResult(False, "already", existing.id)
-    from_number = spec.sender or sender or _campaign_sender(campaign)
+    from_number = pick_sender(campaign, spec, sender=sender)
     if not from_number:
         return OptInResult(False, "no_sender")
     texts = series.messages[0].text
@@ -123,14 +123,20 @@ def opt_in(
     return OptInResult(True, "enrolled", enrollment.id, len(dues))
 
 
-def open_series(session: Session, *, campaign_id: int | None, contact_id: str) -> frozenset[str]:
+def open_series(
+    session: Session, *, campaign_id: int | None, contact_id: str, sender: str | None = None
+) -> frozenset[str]:
     """Returns the campaign's series this contact could opt in to now (none after a STOP)."""
     campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
     spec = parse_followups(campaign.options or {}) if campaign is not None else None
-    if spec is None or is_suppressed(session, contact_id):
+    if spec is None or campaign is None or is_suppressed(session, contact_id):
+        return frozenset()
+    # Offer nothing that opt_in would refuse for want of a number to send from.
+    if not pick_sender(campaign, spec, sender=sender):
         return frozenset()
     return frozenset(s.id for s in spec.series)
 
 
-def _campaign_sender(campaign: Campaign) -> str | None:
-    return campaign.numbers[0].number if campaign.numbers else None
+def pick_sender(campaign: Campaign, spec: FollowupsSpec, *, sender: str | None) -> str | None:
+    """Returns the number a series is sent from: the series', the caller's hint, the campaign's."""
+    return spec.sender or sender or (campaign.numbers[0].number if campaign.numbers else None)
