@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -13,86 +12,39 @@ from campaigns.reports import csvexport, floip, service
 from campaigns.reports.filters import FilterError, resolve
 from ivr_flows.model import Flow
 from outreach.api.params import FilterDep
-from outreach.auth.web import ApiManager, ApiUser, api_user, exact_for
+from outreach.api.runner import ApiRunner
+from outreach.auth.web import ApiManager, api_user
 from webhooks.deps import CtxDep, SessionDep
 
 router = APIRouter(prefix="/api", tags=["reports"], dependencies=[Depends(api_user)])
 
 
-def _run(fn: Any, **kw: Any) -> dict[str, Any]:
-    try:
-        result: dict[str, Any] = fn(**kw)
-    except FilterError as exc:
-        raise HTTPException(404 if "unknown campaign" in str(exc) else 422, str(exc)) from exc
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    return result
-
-
 @router.get("/reports/summary", summary="Reach report of any filter")
-def summary(flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep) -> dict[str, Any]:
-    return _run(
-        service.report,
-        session=session,
-        settings=ctx.settings,
-        flt=flt,
-        now=ctx.clock(),
-        exact=exact_for(user),
-    )
+def summary(runner: ApiRunner) -> dict[str, Any]:
+    return runner.report()
 
 
 @router.get("/campaigns/{code}/report", summary="Reach report of one campaign")
-def campaign_report(
-    code: str, flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep
-) -> dict[str, Any]:
-    scoped = replace(flt, campaign=code)
-    return _run(
-        service.report,
-        session=session,
-        settings=ctx.settings,
-        flt=scoped,
-        now=ctx.clock(),
-        exact=exact_for(user),
-    )
+def campaign_report(code: str, runner: ApiRunner) -> dict[str, Any]:
+    return runner.scoped(code).report()
 
 
 @router.get("/reports/channels", summary="Channel reach comparison across media")
-def channels(flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep) -> dict[str, Any]:
-    return _run(
-        service.channels,
-        session=session,
-        settings=ctx.settings,
-        flt=flt,
-        now=ctx.clock(),
-        exact=exact_for(user),
-    )
+def channels(runner: ApiRunner) -> dict[str, Any]:
+    return runner.channels()
 
 
 @router.get("/reports/lift", summary="Airing lift per airing and per station")
 def lift(
-    flt: FilterDep,
-    user: ApiUser,
-    session: SessionDep,
-    ctx: CtxDep,
+    runner: ApiRunner,
     before: Annotated[int | None, Query(ge=1, le=240)] = None,
     after: Annotated[int | None, Query(ge=1, le=240)] = None,
 ) -> dict[str, Any]:
-    return _run(
-        service.airing_lift,
-        session=session,
-        settings=ctx.settings,
-        flt=flt,
-        now=ctx.clock(),
-        exact=exact_for(user),
-        before=before,
-        after=after,
-    )
+    return runner.lift(before=before, after=after)
 
 
 @router.get("/exports/{kind}.csv", summary="A report as CSV (summary, channels, funnel, lift)")
-def export_csv(
-    kind: str, flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep
-) -> Response:
+def export_csv(kind: str, runner: ApiRunner) -> Response:
     if kind not in csvexport.KINDS:
         raise HTTPException(404, f"unknown export {kind!r}; try {', '.join(csvexport.KINDS)}")
     fn = {
@@ -100,11 +52,8 @@ def export_csv(
         "lift": service.airing_lift,
         "stations": service.airing_lift,
     }.get(kind, service.report)
-    data = _run(
-        fn, session=session, settings=ctx.settings, flt=flt, now=ctx.clock(), exact=exact_for(user)
-    )
-    body = csvexport.render(kind, data)
-    name = f"outreach-{kind}-{flt.start}-{flt.end}.csv"
+    body = csvexport.render(kind, runner.run(fn))
+    name = f"outreach-{kind}-{runner.flt.start}-{runner.flt.end}.csv"
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

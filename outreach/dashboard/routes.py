@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -15,14 +14,13 @@ from campaigns import airings
 from campaigns.airings import AiringError
 from campaigns.enums import Channel, Medium
 from campaigns.models import Campaign
-from campaigns.reports import service
-from campaigns.reports.filters import FilterError, ReportFilter
-from outreach.api.params import FilterDep
+from campaigns.reports.filters import ReportFilter
+from outreach.api.runner import PageRunner
 from outreach.auth.models import Role
 from outreach.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
 from outreach.dashboard import charts
 from outreach.dashboard.templates import templates
-from webhooks.deps import CtxDep, SessionDep
+from webhooks.deps import SessionDep
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=[Depends(page_user)])
 
@@ -48,33 +46,16 @@ def _page(
     return templates.TemplateResponse(request, f"dashboard/{name}.html", context)
 
 
-def _call(fn: Any, **kw: Any) -> dict[str, Any]:
-    try:
-        result: dict[str, Any] = fn(**kw)
-    except FilterError as exc:
-        raise HTTPException(404 if "unknown campaign" in str(exc) else 422, str(exc)) from exc
-    return result
-
-
 @router.get("", response_class=HTMLResponse)
-def overview(
-    request: Request, flt: FilterDep, user: PageUser, session: SessionDep, ctx: CtxDep
-) -> Response:
-    kw = {
-        "session": session,
-        "settings": ctx.settings,
-        "flt": flt,
-        "now": ctx.clock(),
-        "exact": exact_for(user),
-    }
-    report = _call(service.report, **kw)
-    table = _call(service.channels, **kw)
+def overview(request: Request, runner: PageRunner, user: PageUser) -> Response:
+    report = runner.report()
+    table = runner.channels()
     return _page(
         request,
         "overview",
         user,
-        flt,
-        session,
+        runner.flt,
+        runner.session,
         report=report,
         table=table,
         charts={"daily": charts.daily(report), "channels": charts.channels(table)},
@@ -82,27 +63,18 @@ def overview(
 
 
 @router.get("/campaigns/{code}", response_class=HTMLResponse)
-def campaign_page(
-    code: str, request: Request, flt: FilterDep, user: PageUser, session: SessionDep, ctx: CtxDep
-) -> Response:
-    campaign = session.scalar(select(Campaign).where(Campaign.code == code))
+def campaign_page(code: str, request: Request, runner: PageRunner, user: PageUser) -> Response:
+    campaign = runner.session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
         raise HTTPException(404, "unknown campaign")
-    scoped = replace(flt, campaign=code)
-    report = _call(
-        service.report,
-        session=session,
-        settings=ctx.settings,
-        flt=scoped,
-        now=ctx.clock(),
-        exact=exact_for(user),
-    )
+    scoped = runner.scoped(code)
+    report = scoped.report()
     return _page(
         request,
         "campaign",
         user,
-        scoped,
-        session,
+        scoped.flt,
+        runner.session,
         campaign=campaign,
         report=report,
         charts={
@@ -138,23 +110,14 @@ def edit_campaign(
 
 
 @router.get("/channels", response_class=HTMLResponse)
-def channels_page(
-    request: Request, flt: FilterDep, user: PageUser, session: SessionDep, ctx: CtxDep
-) -> Response:
-    table = _call(
-        service.channels,
-        session=session,
-        settings=ctx.settings,
-        flt=flt,
-        now=ctx.clock(),
-        exact=exact_for(user),
-    )
+def channels_page(request: Request, runner: PageRunner, user: PageUser) -> Response:
+    table = runner.channels()
     return _page(
         request,
         "channels",
         user,
-        flt,
-        session,
+        runner.flt,
+        runner.session,
         table=table,
         charts={"channels": charts.channels(table)},
     )
@@ -163,31 +126,20 @@ def channels_page(
 @router.get("/lift", response_class=HTMLResponse)
 def lift_page(
     request: Request,
-    flt: FilterDep,
+    runner: PageRunner,
     user: PageUser,
-    session: SessionDep,
-    ctx: CtxDep,
     before: int | None = None,
     after: int | None = None,
 ) -> Response:
     if any(w is not None and not 1 <= w <= 240 for w in (before, after)):
         raise HTTPException(422, "windows must be between 1 and 240 minutes")
-    lift = _call(
-        service.airing_lift,
-        session=session,
-        settings=ctx.settings,
-        flt=flt,
-        now=ctx.clock(),
-        exact=exact_for(user),
-        before=before,
-        after=after,
-    )
+    lift = runner.lift(before=before, after=after)
     return _page(
         request,
         "lift",
         user,
-        flt,
-        session,
+        runner.flt,
+        runner.session,
         lift=lift,
         charts={"curves": charts.lift_curves(lift), "excess": charts.lift_excess(lift)},
     )
