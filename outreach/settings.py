@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     hash_key: str = ""
     encryption_key: str = ""
     session_secret: str = ""
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
 
     default_timezone: str = "Asia/Baku"
     quiet_hours_start: str = "22:00"

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from outreach.auth.service import authenticate
+from outreach.auth.throttle import login_key, throttle_for, username_ref
 from outreach.auth.web import SESSION_USER, check_csrf, csrf_token
 from outreach.dashboard.templates import templates
-from webhooks.deps import SessionDep
+from outreach.logs import event
+from webhooks.deps import CtxDep, SessionDep
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -34,6 +38,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
+    ctx: CtxDep,
     session: SessionDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
@@ -41,22 +46,36 @@ def login(
     next: Annotated[str, Form(max_length=300)] = "/dashboard",
 ) -> Response:
     check_csrf(request, csrf_token_field)
+    throttle = throttle_for(ctx)
+    key = login_key(request.client.host if request.client else None, username)
+    wait = throttle.retry_after(key, now=ctx.clock())
+    if wait is not None:
+        # Refused before checking the password, so guessing gains nothing while blocked.
+        event(log, "login throttled", user=username_ref(username), retry_after=wait)
+        minutes = -(-wait // 60)
+        message = f"Too many failed logins. Try again in {minutes} minute(s)."
+        page = _login_error(request, next, message, status_code=429)
+        page.headers["Retry-After"] = str(wait)
+        return page
     user = authenticate(session, username=username, password=password)
     if user is None:
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {
-                "csrf": csrf_token(request),
-                "next": _safe_next(next),
-                "error": "Wrong username or password.",
-            },
-            status_code=401,
-        )
+        throttle.failed(key, now=ctx.clock())
+        event(log, "login failed", user=username_ref(username))
+        return _login_error(request, next, "Wrong username or password.", status_code=401)
+    throttle.succeeded(key)
     request.session.clear()  # a fresh session (and CSRF token) after login
     request.session[SESSION_USER] = user.id
     csrf_token(request)
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+def _login_error(request: Request, next: str, message: str, *, status_code: int) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "login.html",
+        {"csrf": csrf_token(request), "next": _safe_next(next), "error": message},
+        status_code=status_code,
+    )
 
 
 @router.post("/logout")
