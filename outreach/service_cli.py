@@ -213,22 +213,33 @@ def post_signed(
     settings: Settings, path: str, params: dict[str, str], *, url: str | None, in_process: bool
 ) -> tuple[int, str]:
     """POSTs a Twilio-signed form to a running service, or in-process when none answers."""
-    base = (url or settings.public_url).rstrip("/")
-    # The service checks signatures against its public URL: ours when it is configured,
-    # else the URL we post to (a local demo on another port is its own public URL).
-    signed_base = settings.public_url if "public_url" in settings.model_fields_set else base
-    signature = RequestValidator(settings.twilio_auth_token).compute_signature(
-        signed_base.rstrip("/") + path, params
-    )
-    headers = {"X-Twilio-Signature": signature}
     if not in_process:
+        base = (url or settings.public_url).rstrip("/")
+        # The service checks signatures against its public URL: ours when it is configured,
+        # else the URL we post to (a local demo on another port is its own public URL).
+        signed = settings.public_url if "public_url" in settings.model_fields_set else base
         try:
-            resp = httpx.post(base + path, data=params, headers=headers, timeout=20)
+            resp = httpx.post(
+                base + path,
+                data=params,
+                headers=_signature(settings, signed, path, params),
+                timeout=20,
+            )
             return resp.status_code, resp.text
-        except httpx.TransportError:
+        except httpx.TransportError as exc:
+            if url is not None:
+                console.print(f"[red]no service answers at {base}[/red]")
+                raise typer.Exit(2) from exc
             console.print(f"[yellow]no service at {base}; running in-process[/yellow]")
+    # In-process the app checks against its own public URL.
+    headers = _signature(settings, settings.public_url, path, params)
     resp = in_process_client(settings).post(path, data=params, headers=headers)
     return resp.status_code, resp.text
+
+
+def _signature(settings: Settings, base: str, path: str, params: dict[str, str]) -> dict[str, str]:
+    validator = RequestValidator(settings.twilio_auth_token)
+    return {"X-Twilio-Signature": validator.compute_signature(base.rstrip("/") + path, params)}
 
 
 _CLIENTS: dict[str, Any] = {}
