@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from outreach.context import AppContext
 from outreach.privacy import contact_id, scrub
 from tests.conftest import signed_post
+from tests.privacy_scan import assert_nowhere, variants
 
 SENDERS = [f"+99450{n:07d}" for n in (1234567, 7654321, 5550001, 1112233)]
 BODIES = [
@@ -39,47 +38,14 @@ def send_batch(client: Any) -> None:
             assert signed_post(client, "/twilio/sms", params).status_code == 200
 
 
-def variants(number: str) -> list[str]:
-    digits = number.lstrip("+")
-    return [number, digits, digits[3:], f"{digits[3:5]} {digits[5:8]} {digits[8:10]} {digits[10:]}"]
-
-
-def database_text(ctx: AppContext) -> str:
-    """All values of all tables, as text (works on SQLite and PostgreSQL alike)."""
-    chunks: list[str] = []
-    with ctx.engine.connect() as conn:
-        from outreach.models import metadata
-
-        for table in metadata.sorted_tables:
-            for row in conn.execute(text(f'SELECT * FROM "{table.name}"')):
-                chunks.append(" ".join(str(v) for v in row))
-    return "\n".join(chunks)
-
-
 def test_no_raw_number_or_body_in_database_or_logs(
     client: Any, loaded: AppContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     send_batch(client)
-    stored = database_text(loaded)
-    raw_file = b""
-    db_path = loaded.settings.sqlite_path()
-    if db_path is not None:
-        loaded.engine.dispose()
-        raw_file = b"".join(
-            p.read_bytes() for p in Path(db_path).parent.glob(Path(db_path).name + "*")
-        )
-    logs = "\n".join(r.getMessage() + " " + str(vars(r)) for r in caplog.records)
+    needles = [form for sender in SENDERS for form in variants(sender)] + BODIES
+    stored = assert_nowhere(loaded, caplog, needles)
     assert contact_id(SENDERS[0], loaded.settings.hash_key) in stored
-    for sender in SENDERS:
-        for form in variants(sender):
-            assert form not in stored
-            assert form.encode() not in raw_file
-            assert form not in logs
-    for body in BODIES:
-        assert body not in stored
-        assert body.encode() not in raw_file
-        assert body not in logs
 
 
 def test_contact_id_is_keyed_and_stable() -> None:
