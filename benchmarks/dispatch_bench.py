@@ -36,13 +36,13 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the Prism helper lives with the tests
 
-from campaigns.enums import Medium  # noqa: E402
-from campaigns.models import Campaign, CampaignNumber  # noqa: E402
-from outreach.context import AppContext  # noqa: E402
-from outreach.db import make_engine, make_session_factory, upgrade_schema, utcnow  # noqa: E402
-from outreach.followups.dispatcher import Dispatcher  # noqa: E402
-from outreach.followups.models import Enrollment, OutboxMessage  # noqa: E402
-from outreach.settings import Settings  # noqa: E402
+from campaigns.followups.dispatcher import Dispatcher  # noqa: E402
+from campaigns.followups.models import Enrollment, OutboxMessage  # noqa: E402
+from campaigns.registry.enums import Medium  # noqa: E402
+from campaigns.registry.models import Campaign, CampaignNumber  # noqa: E402
+from outreach.core.context import AppContext  # noqa: E402
+from outreach.core.db import make_engine, make_session_factory, upgrade_schema, utcnow  # noqa: E402
+from outreach.core.settings import Settings  # noqa: E402
 
 SERIES = {"series": [{"id": "bench", "messages": [{"text": {"az": "MİM: +994125550100"}}]}]}
 

@@ -28,14 +28,14 @@ from zoneinfo import ZoneInfo
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, select, text
 
-from campaigns.models import Campaign
-from campaigns.registry import load_file
+from campaigns.registry.models import Campaign
+from campaigns.registry.service import load_file
 from campaigns.reports import rollups, service
 from campaigns.reports.filters import ReportFilter
-from outreach.context import AppContext
-from outreach.db import upgrade_schema
+from outreach.core.context import AppContext
+from outreach.core.db import upgrade_schema
+from outreach.core.settings import Settings
 from outreach.models import metadata
-from outreach.settings import Settings
 
 DEMO = Path(__file__).resolve().parents[1] / "campaigns" / "demo" / "campaigns.yaml"
 CHUNK = 50_000
@@ -60,7 +60,7 @@ def _fresh_url(url: str | None, work: Path) -> tuple[str, Callable[[], None]]:
 
 
 def _sqlite_stamp(moment: datetime) -> str:
-    # The text form outreach.db.UTCDateTime stores on SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff'.
+    # The text form outreach.core.db.UTCDateTime stores on SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff'.
     return moment.isoformat(" ", "microseconds")[:26]
 
 

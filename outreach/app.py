@@ -12,9 +12,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from outreach import __version__
-from outreach.context import AppContext
-from outreach.db import upgrade_schema
-from outreach.settings import Settings
+from outreach.core.context import AppContext
+from outreach.core.db import upgrade_schema
+from outreach.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def create_app(
     """Builds the app; upgrades the schema first (or raises SchemaError with the reason)."""
     if ctx is None:
         if settings is None:
-            from outreach.settings import get_settings
+            from outreach.core.settings import get_settings
 
             settings = get_settings()
         ctx = AppContext.from_settings(settings.ensure_secrets())
@@ -89,13 +89,13 @@ def _include_routers(app: FastAPI) -> None:
     from webhooks.sms import router as sms_router
 
     app.include_router(sms_router)
-    from outreach.dashboard.install import install as install_dashboard
+    from outreach.web.dashboard.install import install as install_dashboard
 
     install_dashboard(app)
     from webhooks.sms_status import router as sms_status_router
 
     app.include_router(sms_status_router)
-    from outreach.followups.voice import register_voice_opt_in
+    from campaigns.voice.optin import register_voice_opt_in
 
     register_voice_opt_in()
     from fastapi.staticfiles import StaticFiles
@@ -109,9 +109,9 @@ def _include_routers(app: FastAPI) -> None:
 
 def _background_starters() -> list:  # type: ignore[type-arg]
     """Background services started with the app; each returns a stop function or None."""
-    from campaigns.call_callbacks import start_callback_retries
+    from campaigns.followups.tasks import start_in_service
     from campaigns.reports.tasks import start_refresher
-    from campaigns.retention_tasks import start_purger
-    from outreach.followups.scheduler import start_in_service
+    from campaigns.retention.tasks import start_purger
+    from campaigns.voice.callbacks import start_callback_retries
 
     return [start_in_service, start_callback_retries, start_refresher, start_purger]

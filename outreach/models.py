@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import campaigns.airings
-import campaigns.models
+import campaigns.airings.service
+import campaigns.followups.models
+import campaigns.registry.models
 import campaigns.reports.models
-import campaigns.voice_models  # noqa: F401
-import outreach.auth.models
-import outreach.followups.models  # noqa: F401
-from outreach.db import Base
+import campaigns.voice.models  # noqa: F401
+import outreach.web.auth.models  # noqa: F401
+from outreach.core.db import Base
 
 metadata = Base.metadata

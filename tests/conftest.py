@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from twilio.request_validator import RequestValidator
 
 from outreach.app import create_app
-from outreach.context import AppContext
-from outreach.db import make_engine, make_session_factory, upgrade_schema
-from outreach.settings import Settings
-
-TEST_TOKEN = "test-auth-token-0123456789abcdef"
-PUBLIC_URL = "https://outreach.example.org"
-POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "")
-DEMO_FILE = Path(__file__).resolve().parents[1] / "campaigns" / "demo" / "campaigns.yaml"
+from outreach.core.context import AppContext
+from outreach.core.db import make_engine, make_session_factory, upgrade_schema
+from outreach.core.settings import Settings
+from tests.support.app import DEMO_FILE, POSTGRES_URL, make_settings
 
 _BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "public_url": PUBLIC_URL,
-        "twilio_account_sid": "AC" + "0" * 32,
-        "twilio_auth_token": TEST_TOKEN,
-        "hash_key": "test-hash-key",
-        "encryption_key": Fernet.generate_key().decode(),
-        "session_secret": "test-session-secret",
-        "scheduler_enabled": False,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @pytest.fixture(params=_BACKENDS)
@@ -85,21 +63,10 @@ def client(app: Any) -> Iterator[TestClient]:
         yield c
 
 
-def sign(path: str, params: dict[str, str], token: str = TEST_TOKEN) -> str:
-    """Computes Twilio's signature for a POST to PUBLIC_URL + path."""
-    return RequestValidator(token).compute_signature(PUBLIC_URL + path, params)
-
-
-def signed_post(client: TestClient, path: str, params: dict[str, str], **kw: Any) -> Any:
-    headers = {"X-Twilio-Signature": sign(path, params)}
-    headers.update(kw.pop("headers", {}))
-    return client.post(path, data=params, headers=headers, **kw)
-
-
 @pytest.fixture
 def loaded(ctx: AppContext) -> AppContext:
     """The context with the demo campaigns loaded."""
-    from campaigns.registry import load_file
+    from campaigns.registry.service import load_file
 
     with ctx.sessions.begin() as session:
         load_file(session, DEMO_FILE)

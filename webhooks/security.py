@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
-from webhooks.deps import get_ctx
+from outreach.core.deps import get_ctx
 
 log = logging.getLogger(__name__)
 

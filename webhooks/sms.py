@@ -7,9 +7,9 @@ import logging
 from fastapi import APIRouter, HTTPException, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
-from campaigns.sms import InboundSms, handle_inbound_sms
-from outreach.privacy import Address
-from webhooks.deps import CtxDep
+from campaigns.sms.service import InboundSms, handle_inbound_sms
+from outreach.core.deps import CtxDep
+from outreach.core.privacy import Address
 from webhooks.security import SignedForm
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 
-from outreach.followups.delivery import apply_status
-from webhooks.deps import CtxDep
+from campaigns.followups.delivery import apply_status
+from outreach.core.deps import CtxDep
 from webhooks.security import SignedForm
 
 log = logging.getLogger(__name__)

@@ -10,14 +10,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from campaigns.call_callbacks import place_callback, record_callback_status, record_missed_call
-from campaigns.call_lines import find_line
-from campaigns.calls import Renderer, fail_call, record_status, start_call, step_call
-from campaigns.voice_models import CallDirection
+from campaigns.voice.callbacks import place_callback, record_callback_status, record_missed_call
+from campaigns.voice.lines import find_line
+from campaigns.voice.models import CallDirection
+from campaigns.voice.service import Renderer, fail_call, record_status, start_call, step_call
 from ivr_flows.actions import Action
-from outreach.context import AppContext
-from outreach.privacy import normalize_number
-from webhooks.deps import CtxDep
+from outreach.core.context import AppContext
+from outreach.core.deps import CtxDep
+from outreach.core.privacy import normalize_number
 from webhooks.security import SignedForm
 from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, reject, render, spoken
 

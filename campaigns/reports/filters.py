@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign
+from campaigns.registry.models import Campaign
 
 
 class FilterError(ValueError):

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign
-from campaigns.voice_models import Call, CallEvent, CallEventKind
+from campaigns.registry.models import Campaign
+from campaigns.voice.models import Call, CallEvent, CallEventKind
 from ivr_flows.loader import load_flow
 from ivr_flows.model import Flow
 

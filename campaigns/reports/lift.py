@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from campaigns.airings import Airing, list_between
-from campaigns.enums import Channel
-from campaigns.models import Campaign, Interaction
+from campaigns.airings.service import Airing, list_between
+from campaigns.registry.enums import Channel
+from campaigns.registry.models import Campaign, Interaction
 from campaigns.reports.filters import Scope
 from campaigns.reports.suppression import hidden, is_small
-from campaigns.voice_models import Call, CallDirection
+from campaigns.voice.models import Call, CallDirection
 
 
 def airing_lift(

@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import BigInteger, LargeBinary, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outreach.db import Base
+from outreach.core.db import Base
 
 
 class ReportContact(Base):

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from campaigns.enums import Channel
-from campaigns.models import Campaign
+from campaigns.registry.enums import Channel
+from campaigns.registry.models import Campaign
 from campaigns.reports.data import ScopeData, load
 from campaigns.reports.filters import Scope
 from campaigns.reports.metrics import DURATION_BIN, FUNNEL_STEPS, Metric

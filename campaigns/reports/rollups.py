@@ -47,7 +47,7 @@ from campaigns.reports.models import (
     RollupState,
     table_of,
 )
-from campaigns.reports.sources import SOURCES, hour_of, presence_rows
+from campaigns.reports.sources.base import SOURCES, hour_of, presence_rows
 
 CHANGE_MARGIN = timedelta(minutes=5)
 # A rollup_state row (not a source) whose refreshed_at is the retention cutoff: raw rows
@@ -164,13 +164,13 @@ def mark_purged(session: Session, cutoff: datetime) -> None:
 
 
 def _first_time(session: Session) -> datetime | None:
-    from campaigns.models import Interaction
+    from campaigns.registry.models import Interaction
 
     return session.scalar(select(func.min(Interaction.created_at)))
 
 
 def _last_time(session: Session) -> datetime | None:
-    from campaigns.models import Interaction
+    from campaigns.registry.models import Interaction
 
     return session.scalar(select(func.max(Interaction.created_at)))
 

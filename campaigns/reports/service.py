@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.reports import lift, queries, rollups, suppression
 from campaigns.reports.filters import ReportFilter, resolve
-from outreach.settings import Settings
+from outreach.core.settings import Settings
 
 # Reports within this long of the last refresh reuse it (a dashboard page asks several).
 REFRESH_INTERVAL = timedelta(seconds=10)

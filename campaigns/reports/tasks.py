@@ -8,8 +8,8 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from campaigns.reports import rollups
-from outreach.context import AppContext
-from outreach.db import session_scope
+from outreach.core.context import AppContext
+from outreach.core.db import session_scope
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import outreach.db
+import outreach.core.db
 
 revision: str = "0001_foundation"
 down_revision: str | None = None
@@ -37,8 +37,8 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("replies", sa.JSON(), nullable=False),
         sa.Column("options", sa.JSON(), nullable=False),
-        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
         sa.UniqueConstraint("code", name=op.f("uq_campaigns_code")),
     )
@@ -88,7 +88,7 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("contact_id", sa.String(length=64), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=True),
-        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("external_sid", sa.String(length=64), nullable=False),
         sa.Column("reply", sa.String(length=1600), nullable=True),
         sa.ForeignKeyConstraint(

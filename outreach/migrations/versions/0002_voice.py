@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import outreach.db
+import outreach.core.db
 
 revision: str = "0002_voice"
 down_revision: str | None = "0001_foundation"
@@ -34,8 +34,8 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("call_sid", sa.String(length=64), nullable=True),
         sa.Column("error", sa.String(length=64), nullable=True),
-        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("placed_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("placed_at", outreach.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -74,9 +74,9 @@ def upgrade() -> None:
         sa.Column("ended_node", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=True),
         sa.Column("duration_seconds", sa.Integer(), nullable=True),
-        sa.Column("started_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", outreach.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -103,7 +103,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("question_id", sa.String(length=64), nullable=True),
         sa.Column("value", sa.String(length=64), nullable=True),
-        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["call_id"], ["calls.id"], name=op.f("fk_call_events_call_id_calls"), ondelete="CASCADE"
         ),

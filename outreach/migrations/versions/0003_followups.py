@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import outreach.db
+import outreach.core.db
 
 revision: str = "0003_followups"
 down_revision: str | None = "0001_foundation"
@@ -19,8 +19,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _utc() -> outreach.db.UTCDateTime:
-    return outreach.db.UTCDateTime(timezone=True)
+def _utc() -> outreach.core.db.UTCDateTime:
+    return outreach.core.db.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

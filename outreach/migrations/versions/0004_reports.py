@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import outreach.db
+import outreach.core.db
 
 revision: str = "0004_reports"
 down_revision: str | None = "0001_foundation"
@@ -26,13 +26,13 @@ def upgrade() -> None:
         "report_contacts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("contact_id", sa.String(length=64), nullable=False),
-        sa.Column("first_seen", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_seen", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_contacts")),
         sa.UniqueConstraint("contact_id", name=op.f("uq_report_contacts_contact_id")),
     )
     op.create_table(
         "rollup_counts",
-        sa.Column("hour", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("hour", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
@@ -66,7 +66,7 @@ def upgrade() -> None:
         "rollup_state",
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("high_water", sa.BigInteger(), nullable=False),
-        sa.Column("refreshed_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("refreshed_at", outreach.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("source", name=op.f("pk_rollup_state")),
     )
     op.create_table(
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -85,9 +85,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("station", sa.String(length=100), nullable=False),
-        sa.Column("aired_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("aired_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("duration_seconds", sa.Integer(), nullable=False),
-        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -106,8 +106,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", outreach.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", outreach.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
         ),

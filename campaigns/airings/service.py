@@ -1,0 +1,128 @@
+"""Airings of radio and TV spots: the table, the service and the CSV import."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from campaigns.registry.models import Campaign
+from outreach.core.db import Base, utcnow
+
+CSV_FIELDS = ("campaign", "station", "aired_at", "duration_seconds")
+
+
+class AiringError(ValueError):
+    """An airing that cannot be recorded; the message says why."""
+
+
+class Airing(Base):
+    """One broadcast of a campaign's spot on a station."""
+
+    __tablename__ = "airings"
+    __table_args__ = (
+        UniqueConstraint("station", "aired_at"),
+        Index("ix_airings_aired_at", "aired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    station: Mapped[str] = mapped_column(String(100))
+    aired_at: Mapped[datetime]
+    duration_seconds: Mapped[int] = mapped_column(default=30)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+def parse_time(raw: str, *, timezone: str) -> datetime:
+    """Parses an ISO time; a time without offset is local to the campaign's zone."""
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise AiringError(f"aired_at {raw!r} is not an ISO date and time") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return value
+
+
+def create(
+    session: Session, *, campaign_code: str, station: str, aired_at: datetime, duration_seconds: int
+) -> Airing:
+    """Records an airing of a campaign's spot, or raises AiringError."""
+    campaign = session.scalar(select(Campaign).where(Campaign.code == campaign_code))
+    if campaign is None:
+        raise AiringError(f"unknown campaign {campaign_code!r}")
+    station = station.strip()
+    if not station:
+        raise AiringError("station is empty")
+    if aired_at.tzinfo is None:
+        raise AiringError("aired_at needs a time zone")
+    if not 0 < duration_seconds <= 3600:
+        raise AiringError("duration_seconds must be between 1 and 3600")
+    taken = session.scalar(
+        select(Airing).where(Airing.station == station, Airing.aired_at == aired_at)
+    )
+    if taken is not None:
+        raise AiringError(f"{station} already has an airing at {aired_at.isoformat()}")
+    airing = Airing(
+        campaign=campaign, station=station, aired_at=aired_at, duration_seconds=duration_seconds
+    )
+    session.add(airing)
+    session.flush()
+    return airing
+
+
+def list_between(
+    session: Session, *, start: datetime, end: datetime, campaign_ids: list[int] | None = None
+) -> list[Airing]:
+    """Lists airings in [start, end), oldest first."""
+    query = select(Airing).where(Airing.aired_at >= start, Airing.aired_at < end)
+    if campaign_ids is not None:
+        query = query.where(Airing.campaign_id.in_(campaign_ids))
+    return list(session.scalars(query.order_by(Airing.aired_at, Airing.id)))
+
+
+def delete(session: Session, *, airing_id: int) -> bool:
+    """Deletes an airing; returns False if there was none."""
+    airing = session.get(Airing, airing_id)
+    if airing is None:
+        return False
+    session.delete(airing)
+    session.flush()
+    return True
+
+
+def import_csv(session: Session, *, text: str) -> tuple[int, list[str]]:
+    """Imports airings from CSV text (campaign,station,aired_at,duration_seconds).
+
+    Returns how many were added and the problems of the rows that were skipped
+    (a row already recorded is skipped, so importing a file twice adds nothing).
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [f for f in CSV_FIELDS[:3] if f not in (reader.fieldnames or [])]
+    if missing:
+        raise AiringError(f"CSV header lacks {', '.join(missing)}")
+    added, problems = 0, []
+    for line, row in enumerate(reader, start=2):
+        try:
+            code = (row.get("campaign") or "").strip()
+            campaign = session.scalar(select(Campaign).where(Campaign.code == code))
+            zone = campaign.timezone if campaign is not None else "UTC"
+            duration = int((row.get("duration_seconds") or "30").strip() or 30)
+            with session.begin_nested():
+                create(
+                    session,
+                    campaign_code=code,
+                    station=row.get("station") or "",
+                    aired_at=parse_time(row.get("aired_at") or "", timezone=zone),
+                    duration_seconds=duration,
+                )
+            added += 1
+        except (AiringError, ValueError) as exc:
+            problems.append(f"line {line}: {exc}")
+    return added, problems

@@ -1,0 +1,122 @@
+"""Tables of the campaign registry and the anonymous interaction log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaigns.registry.enums import Attribution, Channel, InteractionKind, Medium
+from outreach.core.db import Base, utcnow
+
+
+class Campaign(Base):
+    """A campaign: one medium's spots or prints, with the entry points that attribute to it."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    medium: Mapped[Medium] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(String(100))
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Baku")
+    replies: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Everything else the YAML says (voice flow, PSA codes, follow-up series, options),
+    # kept as validated data so later features read it without a schema change each.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    numbers: Mapped[list[CampaignNumber]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignNumber.id"
+    )
+    keywords: Mapped[list[Keyword]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="Keyword.id"
+    )
+
+
+class CampaignNumber(Base):
+    """A tracking number that people dial or text for a campaign."""
+
+    __tablename__ = "campaign_numbers"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(32), index=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="numbers")
+
+
+class Keyword(Base):
+    """An SMS keyword of a campaign, in one language; `normalized` is what matching compares."""
+
+    __tablename__ = "keywords"
+    __table_args__ = (UniqueConstraint("campaign_id", "normalized"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    keyword: Mapped[str] = mapped_column(String(64))
+    normalized: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="keywords")
+
+
+class Hotline(Base):
+    """A shared number with no campaign of its own (attribution by PSA code or airing lift)."""
+
+    __tablename__ = "hotlines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    replies: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Interaction(Base):
+    """One inbound message or call, anonymous: the sender is only a keyed hash."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        UniqueConstraint("external_sid"),
+        Index("ix_interactions_campaign_time", "campaign_id", "created_at"),
+        Index("ix_interactions_contact", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[Channel] = mapped_column(String(16))
+    kind: Mapped[InteractionKind] = mapped_column(String(16))
+    attribution: Mapped[Attribution] = mapped_column(String(16), default=Attribution.NONE)
+    number: Mapped[str] = mapped_column(String(32))
+    keyword: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    contact_id: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    external_sid: Mapped[str] = mapped_column(String(64))
+    # The reply we gave, so a retried webhook gets the same answer (our text, not theirs).
+    reply: Mapped[str | None] = mapped_column(String(1600))
+
+
+class RegistrySetting(Base):
+    """A registry-wide value from the campaigns file (the organisation block)."""
+
+    __tablename__ = "registry_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)

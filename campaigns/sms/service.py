@@ -1,0 +1,233 @@
+"""Inbound SMS and WhatsApp: keyword matching, replies and the anonymous interaction log."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.registry.enums import Attribution, Channel, InteractionKind
+from campaigns.registry.keywords import display_upper, first_word, guess_language
+from campaigns.registry.models import Campaign, CampaignNumber, Interaction, Keyword
+from campaigns.registry.service import organisation
+from outreach.core.context import AppContext
+from outreach.core.logs import event
+from outreach.core.privacy import Address, country_of
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY = 1600
+FALLBACK_DEFAULT = "Text one of: {keywords}."
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    message_sid: str
+    sender: Address
+    to: Address
+    body: str
+
+    @property
+    def channel(self) -> Channel:
+        return Channel.WHATSAPP if self.sender.whatsapp or self.to.whatsapp else Channel.SMS
+
+
+@dataclass(frozen=True)
+class CommandReply:
+    """What a command handler (STOP, HELP, YES…) answered, and how to log it."""
+
+    reply: str | None
+    kind: InteractionKind
+    campaign_id: int | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class SmsOutcome:
+    reply: str | None
+    interaction_id: int
+    duplicate: bool = False
+
+
+def handle_inbound_sms(
+    session: Session, ctx: AppContext, *, message: InboundSms, now: datetime
+) -> SmsOutcome:
+    """Answers an inbound message once; a retried MessageSid gets the first answer again."""
+    previous = _by_sid(session, message.message_sid)
+    if previous is not None:
+        return SmsOutcome(reply=previous.reply, interaction_id=previous.id, duplicate=True)
+    contact = ctx.contact_id(message.sender.number)
+    word = first_word(message.body)
+
+    # Commands (STOP, HELP, YES…) come before keywords; the follow-up layer answers them.
+    command = _command(session, ctx, message=message, contact=contact, word=word, now=now)
+    if command is not None:
+        return _record(
+            session,
+            ctx,
+            message=message,
+            contact=contact,
+            now=now,
+            reply=command.reply,
+            kind=command.kind,
+            campaign_id=command.campaign_id,
+            language=command.language,
+            keyword=None,
+            attribution=Attribution.NONE if command.campaign_id is None else Attribution.KEYWORD,
+        )
+
+    match = match_keyword(session, number=message.to.number, word=word)
+    if match is not None:
+        keyword, campaign = match
+        reply = campaign.replies.get(keyword.language) or next(iter(campaign.replies.values()), "")
+        return _record(
+            session,
+            ctx,
+            message=message,
+            contact=contact,
+            now=now,
+            reply=reply,
+            kind=InteractionKind.KEYWORD,
+            campaign_id=campaign.id,
+            language=keyword.language,
+            keyword=keyword.normalized,
+            attribution=Attribution.KEYWORD,
+        )
+    language, reply = default_reply(session, number=message.to.number, body=message.body)
+    return _record(
+        session,
+        ctx,
+        message=message,
+        contact=contact,
+        now=now,
+        reply=reply,
+        kind=InteractionKind.UNMATCHED,
+        campaign_id=None,
+        language=language,
+        keyword=None,
+        attribution=Attribution.NONE,
+    )
+
+
+def _command(
+    session: Session,
+    ctx: AppContext,
+    *,
+    message: InboundSms,
+    contact: str,
+    word: str,
+    now: datetime,
+) -> CommandReply | None:
+    """Answers opt-out, opt-in and help words; None when the word is not a command."""
+    from campaigns.followups.service import handle_sms_command
+
+    result = handle_sms_command(
+        session,
+        ctx,
+        sender=message.sender,
+        to_number=message.to.number,
+        word=word,
+        now=now,
+        body=message.body,
+    )
+    if result is None:
+        return None
+    return CommandReply(
+        reply=result.reply,
+        kind=result.kind,
+        campaign_id=result.campaign_id,
+        language=result.language,
+    )
+
+
+def match_keyword(session: Session, *, number: str, word: str) -> tuple[Keyword, Campaign] | None:
+    """Finds the campaign keyword on this number equal to the (normalised) word."""
+    if not word:
+        return None
+    rows = session.execute(
+        select(Keyword, Campaign)
+        .join(Campaign, Keyword.campaign_id == Campaign.id)
+        .join(CampaignNumber, CampaignNumber.campaign_id == Campaign.id)
+        .where(CampaignNumber.number == number, Keyword.normalized == word)
+        .order_by(Campaign.end_date.desc())
+    ).first()
+    return (rows[0], rows[1]) if rows is not None else None
+
+
+def default_reply(session: Session, *, number: str, body: str) -> tuple[str, str]:
+    """Returns (language, text) of the helpful reply to a message that matched nothing."""
+    org = organisation(session)
+    languages = org.get("languages") or ["en"]
+    language = guess_language(body, languages[0])
+    templates: dict[str, str] = org.get("default_reply") or {}
+    template = templates.get(language) or templates.get(languages[0]) or FALLBACK_DEFAULT
+    rows = session.execute(
+        select(Keyword.keyword, Keyword.language)
+        .join(CampaignNumber, CampaignNumber.campaign_id == Keyword.campaign_id)
+        .where(CampaignNumber.number == number)
+        .order_by(Keyword.id)
+    ).all()
+    if not rows:
+        # An unknown number: no keywords to list, keep the rest of the message (the hotline).
+        return language, template.split("{keywords}")[-1].lstrip(" .:") or template
+    own = [(w, lang) for w, lang in rows if lang == language] or [(w, lang) for w, lang in rows]
+    listed = ", ".join(dict.fromkeys(display_upper(w, lang) for w, lang in own))
+    return language, template.replace("{keywords}", listed)[:MAX_REPLY]
+
+
+def _by_sid(session: Session, sid: str) -> Interaction | None:
+    return session.scalar(select(Interaction).where(Interaction.external_sid == sid))
+
+
+def _record(
+    session: Session,
+    ctx: AppContext,
+    *,
+    message: InboundSms,
+    contact: str,
+    now: datetime,
+    reply: str | None,
+    kind: InteractionKind,
+    campaign_id: int | None,
+    language: str | None,
+    keyword: str | None,
+    attribution: Attribution,
+) -> SmsOutcome:
+    row = Interaction(
+        campaign_id=campaign_id,
+        channel=message.channel,
+        kind=kind,
+        attribution=attribution,
+        number=message.to.number[:32],
+        keyword=keyword,
+        language=language,
+        contact_id=contact,
+        country=country_of(message.sender.number),
+        created_at=now,
+        external_sid=message.message_sid[:64],
+        reply=(reply or None) and reply[:MAX_REPLY],
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # The same MessageSid arrived twice at once: the other request recorded it first.
+        existing = _by_sid(session, message.message_sid)
+        if existing is None:
+            raise
+        return SmsOutcome(reply=existing.reply, interaction_id=existing.id, duplicate=True)
+    event(
+        log,
+        "sms handled",
+        contact=contact,
+        channel=str(message.channel),
+        kind=str(kind),
+        campaign_id=campaign_id,
+        keyword=keyword,
+        language=language,
+    )
+    return SmsOutcome(reply=reply, interaction_id=row.id)

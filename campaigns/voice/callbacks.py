@@ -1,0 +1,212 @@
+"""Missed-call callbacks: reject the call (free for the caller), then call back on the same flow.
+
+The caller's number is kept sealed (Fernet, OUTREACH_ENCRYPTION_KEY) only until the callback is
+placed or has failed for good, then erased. Callbacks are limited per caller per local day
+(OUTREACH_CALLBACKS_PER_DAY). The placed call's status callback (POST /twilio/voice/status on its
+CallSid) then records on the row whether it was answered, or no_answer/busy/call_failed/canceled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.registry.enums import Attribution, Channel, InteractionKind
+from campaigns.registry.models import Interaction
+from campaigns.voice.lines import Line
+from campaigns.voice.models import CallbackStatus, CallCallback
+from outreach.core.context import AppContext
+from outreach.core.db import session_scope
+from outreach.core.logs import event
+from outreach.core.privacy import country_of
+
+log = logging.getLogger(__name__)
+
+# A callback hours later surprises more than it helps; after this the number is erased unused.
+CALLBACK_EXPIRY = timedelta(hours=1)
+RETRY_SECONDS = 60
+
+
+class CallGateway(Protocol):
+    """The part of outreach.core.gateway.TwilioGateway this feature uses."""
+
+    def place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str | None = None
+    ) -> str: ...
+
+
+def gateway_of(ctx: AppContext) -> CallGateway:
+    """Returns the gateway in ctx.extras["gateway"] (tests put a fake there) or Twilio's."""
+    from outreach.core.gateway import get_gateway
+
+    return get_gateway(ctx)
+
+
+def record_missed_call(
+    session: Session, ctx: AppContext, *, line: Line, call_sid: str, caller: str, now: datetime
+) -> int | None:
+    """Stores a missed call; returns the callback id to place, or None (limited or a retry)."""
+    contact = ctx.contact_id(caller)
+    campaign_id = line.campaign.id if line.campaign is not None else None
+    if session.scalar(select(CallCallback.id).where(CallCallback.missed_call_sid == call_sid)):
+        return None
+    tz = ZoneInfo(line.timezone)
+    day_start = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
+    today = (
+        session.scalar(
+            select(func.count())
+            .where(CallCallback.contact_id == contact)
+            .where(CallCallback.created_at >= day_start)
+            .where(CallCallback.status != CallbackStatus.LIMITED)
+        )
+        or 0
+    )
+    limited = today >= ctx.settings.callbacks_per_day
+    row = CallCallback(
+        campaign_id=campaign_id,
+        missed_call_sid=call_sid,
+        contact_id=contact,
+        from_number=line.number,
+        sealed_number=None if limited else ctx.vault.seal(caller),
+        status=CallbackStatus.LIMITED if limited else CallbackStatus.PENDING,
+        created_at=now,
+    )
+    session.add(row)
+    session.add(
+        Interaction(
+            campaign_id=campaign_id,
+            channel=Channel.VOICE,
+            kind=InteractionKind.MISSED_CALL,
+            attribution=Attribution.NUMBER,
+            number=line.number,
+            contact_id=contact,
+            country=country_of(caller),
+            created_at=now,
+            external_sid=call_sid,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return None
+    event(log, "missed call", contact=contact, campaign=campaign_id, limited=limited)
+    return None if limited else row.id
+
+
+def place_callback(ctx: AppContext, callback_id: int) -> CallbackStatus | None:
+    """Places a pending callback through the gateway; erases the number once done for good."""
+    from outreach.core.gateway import GatewayError
+
+    base = ctx.settings.public_url.rstrip("/")
+    with session_scope(ctx.sessions) as session:
+        row = session.get(CallCallback, callback_id, with_for_update=True)
+        if row is None or row.status != CallbackStatus.PENDING or not row.sealed_number:
+            return None
+        row.attempts += 1
+        try:
+            number = ctx.vault.open(row.sealed_number)
+            sid = gateway_of(ctx).place_call(
+                to=number,
+                from_=row.from_number,
+                url=f"{base}/twilio/voice",
+                status_callback=f"{base}/twilio/voice/status",
+            )
+        except GatewayError as exc:
+            final = exc.permanent or row.attempts >= ctx.settings.send_max_attempts
+            row.error = str(exc.code or exc.status or "error")[:64]
+            if final:
+                row.status, row.sealed_number = CallbackStatus.FAILED, None
+            log.warning(
+                "callback not placed",
+                extra={"contact": row.contact_id, "final": final, "code": exc.code},
+            )
+            return row.status
+        except ValueError:
+            # The sealed number cannot be opened (key changed): nothing can be done with it.
+            row.status, row.sealed_number, row.error = CallbackStatus.FAILED, None, "key"
+            log.warning("callback number unreadable", extra={"contact": row.contact_id})
+            return row.status
+        row.status, row.sealed_number = CallbackStatus.PLACED, None
+        row.call_sid, row.placed_at = sid[:64], ctx.clock()
+        event(log, "callback placed", contact=row.contact_id, call=row.call_sid)
+        return row.status
+
+
+# Twilio's CallStatus of a placed callback -> what it means for the callback.
+_CALL_STATUS = {
+    "in-progress": CallbackStatus.ANSWERED,
+    "completed": CallbackStatus.ANSWERED,
+    "no-answer": CallbackStatus.NO_ANSWER,
+    "busy": CallbackStatus.BUSY,
+    "failed": CallbackStatus.CALL_FAILED,
+    "canceled": CallbackStatus.CANCELED,
+}
+
+
+def record_callback_status(
+    session: Session, *, call_sid: str, status: str
+) -> CallbackStatus | None:
+    """Records how a placed callback's call went; returns its new status (None: not a callback)."""
+    outcome = _CALL_STATUS.get(status)
+    row = session.scalar(
+        select(CallCallback).where(CallCallback.call_sid == call_sid).with_for_update()
+    )
+    if row is None:
+        return None
+    # Statuses can arrive late or twice: only a placed callback moves; an outcome stays.
+    if outcome is not None and row.status == CallbackStatus.PLACED:
+        row.status = outcome
+        event(log, "callback call ended", contact=row.contact_id, status=outcome.value)
+    return CallbackStatus(row.status)
+
+
+def retry_pending_callbacks(ctx: AppContext) -> int:
+    """Tries pending callbacks again and gives up stale ones (erasing them); returns tries."""
+    cutoff = ctx.clock() - CALLBACK_EXPIRY
+    with session_scope(ctx.sessions) as session:
+        pending = select(CallCallback).where(CallCallback.status == CallbackStatus.PENDING)
+        for row in session.scalars(pending.where(CallCallback.created_at < cutoff)):
+            row.status, row.sealed_number, row.error = CallbackStatus.FAILED, None, "expired"
+        ids = list(
+            session.scalars(
+                select(CallCallback.id)
+                .where(CallCallback.status == CallbackStatus.PENDING)
+                .where(CallCallback.created_at >= cutoff)
+            )
+        )
+    for callback_id in ids:
+        place_callback(ctx, callback_id)
+    return len(ids)
+
+
+def start_callback_retries(ctx: AppContext) -> Callable[[], None] | None:
+    """Retries callbacks that failed for a passing reason, every minute, inside the service."""
+    if not ctx.settings.scheduler_enabled:
+        return None
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    def tick() -> None:
+        try:
+            retry_pending_callbacks(ctx)
+        except Exception:
+            log.exception("callback retry failed; will try again on the next tick")
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=RETRY_SECONDS,
+        id="voice-callback-retries",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return lambda: scheduler.shutdown(wait=True)

@@ -1,0 +1,161 @@
+"""Records what the flow engine reports for a call, and lets other features act on effects.
+
+Other features register a handler for an effect kind, e.g. the follow-up feature for opt-ins::
+
+    from campaigns.voice.effects import register_effect_handler
+
+    def schedule_followup(event: EffectEvent) -> None: ...
+    register_effect_handler("opt_in", schedule_followup)
+
+A handler runs inside the step's transaction (use `event.session`, do not commit). It gets the
+caller's number in `event.caller` for that moment only; store it sealed (ctx.vault) or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaigns.registry.enums import Attribution
+from campaigns.registry.models import Interaction
+from campaigns.voice.models import Call, CallEvent, CallEventKind
+from ivr_flows.actions import Effect, EffectKind
+from outreach.core.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EffectEvent:
+    session: Session
+    ctx: AppContext
+    call: Call
+    effect: Effect
+    caller: str | None  # the caller's number, in clear, only for this call of the handler
+    now: datetime
+
+
+EffectHandler = Callable[[EffectEvent], None]
+_HANDLERS: dict[str, list[EffectHandler]] = {}
+
+
+def register_effect_handler(kind: str, handler: EffectHandler) -> None:
+    """Adds a handler for an effect kind ("opt_in", "result", "ended", …); idempotent."""
+    handlers = _HANDLERS.setdefault(EffectKind(kind).value, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def unregister_effect_handler(kind: str, handler: EffectHandler) -> None:
+    handlers = _HANDLERS.get(EffectKind(kind).value, [])
+    if handler in handlers:
+        handlers.remove(handler)
+
+
+def _event_fields(effect: Effect) -> tuple[str | None, str | None]:
+    """Returns (question_id, value) to store for an effect."""
+    data = effect.data
+    match effect.kind:
+        case EffectKind.RESULT:
+            return data.get("question"), data.get("value")
+        case EffectKind.WENT_ON:
+            return data.get("via"), data.get("to")
+        case EffectKind.LANGUAGE:
+            return None, data.get("language")
+        case EffectKind.PSA_CODE:
+            return None, data.get("code")
+        case EffectKind.OPT_IN:
+            return None, data.get("series") or None
+        case EffectKind.TRANSFERRED:
+            return None, data.get("status")
+        case EffectKind.ENDED:
+            return None, data.get("outcome")
+    return None, None
+
+
+def add_event(
+    session: Session,
+    call: Call,
+    kind: CallEventKind,
+    node: str,
+    now: datetime,
+    *,
+    question_id: str | None = None,
+    value: str | None = None,
+    position: int | None = None,
+) -> None:
+    """Appends one row to the call's event trail."""
+    if position is None:
+        position = _count(session, call)
+    session.add(
+        CallEvent(
+            call_id=call.id,
+            position=position,
+            node=node[:64],
+            kind=kind,
+            question_id=question_id[:64] if question_id else None,
+            value=value[:64] if value else None,
+            created_at=now,
+        )
+    )
+
+
+def _count(session: Session, call: Call) -> int:
+    return session.scalar(select(func.count()).where(CallEvent.call_id == call.id)) or 0
+
+
+def apply_effects(
+    session: Session,
+    ctx: AppContext,
+    *,
+    call: Call,
+    effects: list[Effect],
+    psa_campaigns: dict[str, int],
+    caller: str | None,
+    now: datetime,
+) -> None:
+    """Stores the effects on the call (and its Interaction row) and runs registered handlers."""
+    interaction = session.scalar(
+        select(Interaction).where(Interaction.external_sid == call.call_sid)
+    )
+    position = _count(session, call)
+    for offset, effect in enumerate(effects):
+        question_id, value = _event_fields(effect)
+        add_event(
+            session,
+            call,
+            CallEventKind(effect.kind.value),
+            effect.node,
+            now,
+            question_id=question_id,
+            value=value,
+            position=position + offset,
+        )
+        if effect.kind is EffectKind.RESULT and question_id and value:
+            call.results = {**call.results, question_id: value}
+        elif effect.kind is EffectKind.LANGUAGE and value:
+            call.language = value
+            if interaction is not None:
+                interaction.language = value
+        elif effect.kind is EffectKind.PSA_CODE and value:
+            call.psa_code = value
+            campaign_id = psa_campaigns.get(value)
+            if campaign_id is not None:
+                call.campaign_id, call.attribution = campaign_id, Attribution.PSA_CODE.value
+                if interaction is not None:
+                    interaction.campaign_id = campaign_id
+                    interaction.attribution = Attribution.PSA_CODE
+        elif effect.kind is EffectKind.ENDED:
+            call.outcome, call.ended_node, call.ended_at = value, effect.node, now
+        for handler in list(_HANDLERS.get(effect.kind.value, [])):
+            try:
+                with session.begin_nested():
+                    handler(EffectEvent(session, ctx, call, effect, caller, now))
+            except Exception:
+                # A follow-up feature failing must not break the caller's menu.
+                log.exception("effect handler failed", extra={"effect": effect.kind.value})

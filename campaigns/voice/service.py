@@ -1,0 +1,296 @@
+"""Voice calls as a service: start a call on its flow, take each step, record status.
+
+Call state lives in the `calls` row keyed by CallSid, so any worker can answer the next step.
+Each answer carries a step number (`seq`) in its Gather/Dial/Redirect URL; a retried step
+gets the cached answer, a stale or out-of-order one gets the current answer again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.followups.enrol import open_series
+from campaigns.registry.enums import Attribution, Channel, InteractionKind
+from campaigns.registry.models import Campaign, Hotline, Interaction
+from campaigns.voice.effects import add_event, apply_effects
+from campaigns.voice.lines import Line, find_line, psa_campaigns
+from campaigns.voice.models import Call, CallDirection, CallEventKind
+from ivr_flows.actions import (
+    Action,
+    CallState,
+    EffectKind,
+    EngineContext,
+    Input,
+    InputKind,
+    Outcome,
+    Step,
+)
+from ivr_flows.engine import step
+from ivr_flows.loader import load_flow
+from ivr_flows.model import Flow, NodeKind
+from outreach.core.context import AppContext
+from outreach.core.logs import event
+from outreach.core.privacy import country_of
+
+log = logging.getLogger(__name__)
+
+# Turns a step's actions into TwiML whose callbacks carry step number `seq` (the web layer's).
+Renderer = Callable[[list[Action], int], str]
+
+__all__ = ["Line", "find_line", "record_status", "start_call", "step_call"]
+
+FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "failed"})
+MAX_DIGITS = 32
+
+
+def _default_renderer(ctx: AppContext) -> Renderer:
+    """Returns the TwiML renderer for callers outside the web layer (the demo seed, jobs)."""
+    from webhooks.voice_twiml import render
+
+    def rendered(actions: list[Action], seq: int) -> str:
+        return render(actions, public_url=ctx.settings.public_url, seq=seq)
+
+    return rendered
+
+
+def _run_step(
+    session: Session,
+    flow: Flow,
+    state: CallState,
+    inp: Input,
+    *,
+    now: datetime,
+    timezone: str,
+    codes: dict[str, int],
+    campaign_id: int | None,
+    contact: str,
+    caller: str | None,
+    number: str,
+) -> Step:
+    """Runs one engine step, telling it which follow-up series the caller can opt in to."""
+    if not any(node.kind is NodeKind.OPTIN for node in flow.nodes.values()):
+        return step(flow, state, inp, EngineContext(now, timezone, frozenset(codes)))
+
+    def run(campaign: int | None) -> Step:
+        # The dialed number is the sender opt_in falls back to (see the voice opt-in handler).
+        series = (
+            open_series(session, campaign_id=campaign, contact_id=contact, sender=number)
+            if caller
+            else None
+        )
+        ctx = EngineContext(now, timezone, frozenset(codes), series or frozenset())
+        return step(flow, state, inp, ctx)
+
+    result = run(campaign_id)
+    keyed = next((e for e in result.effects if e.kind is EffectKind.PSA_CODE), None)
+    attributed = codes.get(keyed.data.get("code", "")) if keyed is not None else None
+    if attributed is not None and attributed != campaign_id:
+        # The code keyed in this step attributes the call: offer that campaign's opt-in.
+        result = run(attributed)
+    return result
+
+
+def start_call(
+    session: Session,
+    ctx: AppContext,
+    *,
+    line: Line,
+    call_sid: str,
+    caller: str,
+    direction: CallDirection,
+    now: datetime,
+    render: Renderer | None = None,
+) -> str | None:
+    """Creates the call record, runs the flow's first step and returns its TwiML."""
+    existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if existing is not None:
+        return existing.last_twiml or None
+    flow = load_flow(line.flow_file)
+    contact = ctx.contact_id(caller)
+    attribution = Attribution.NUMBER if line.campaign is not None else Attribution.NONE
+    codes = psa_campaigns(session)
+    campaign_id = line.campaign.id if line.campaign is not None else None
+    result = _run_step(
+        session,
+        flow,
+        CallState(),
+        Input(InputKind.START),
+        now=now,
+        timezone=line.timezone,
+        codes=codes,
+        campaign_id=campaign_id,
+        contact=contact,
+        caller=caller,
+        number=line.number,
+    )
+    call = Call(
+        call_sid=call_sid,
+        campaign_id=campaign_id,
+        hotline_id=line.hotline.id if line.hotline is not None else None,
+        flow_id=flow.id,
+        flow_file=str(line.flow_file),
+        direction=direction,
+        number=line.number,
+        contact_id=contact,
+        country=country_of(caller),
+        attribution=attribution.value,
+        state={},
+        results={},
+        seq=1,
+        started_at=now,
+    )
+    session.add(call)
+    session.add(
+        Interaction(
+            campaign_id=campaign_id,
+            channel=Channel.VOICE,
+            kind=InteractionKind.CALL,
+            attribution=attribution,
+            number=line.number,
+            contact_id=contact,
+            country=call.country,
+            created_at=now,
+            external_sid=call_sid,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another worker took the same (retried) call first; answer with its TwiML.
+        session.rollback()
+        again = session.scalar(select(Call).where(Call.call_sid == call_sid))
+        return again.last_twiml if again is not None and again.last_twiml else None
+    apply_effects(
+        session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
+    )
+    call.state = result.state.to_dict()
+    call.last_twiml = (render or _default_renderer(ctx))(result.actions, 1)
+    event(
+        log,
+        "call started",
+        call=call_sid,
+        contact=contact,
+        campaign=campaign_id,
+        flow=flow.id,
+        direction=direction.value,
+    )
+    return call.last_twiml
+
+
+def _input(event_name: str, digits: str, dial_status: str) -> Input:
+    if event_name == "continue":
+        return Input(InputKind.CONTINUE)
+    if event_name == "dial":
+        return Input(InputKind.DIAL, dial_status)
+    keys = "".join(c for c in digits[:MAX_DIGITS] if c.isdigit() or c in "*#")
+    return Input.keys(keys)
+
+
+def step_call(
+    session: Session,
+    ctx: AppContext,
+    *,
+    call_sid: str,
+    seq: int | None,
+    digits: str,
+    event_name: str,
+    dial_status: str,
+    caller: str | None,
+    now: datetime,
+    render: Renderer | None = None,
+) -> str | None:
+    """Takes one step and returns its TwiML (None: no such call); a retry gets the cached one."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+    if call is None:
+        log.warning("voice step for an unknown call", extra={"call": call_sid[:64]})
+        return None
+    if seq != call.seq:
+        # A retry of the answered step, or a stale/forged one: repeat where the call stands.
+        return call.last_twiml or None
+    state = CallState.from_dict(call.state)
+    if state.ended:
+        return call.last_twiml
+    flow = load_flow(Path(call.flow_file))
+    codes = psa_campaigns(session)
+    timezone = _timezone(session, ctx, call)
+    result = _run_step(
+        session,
+        flow,
+        state,
+        _input(event_name, digits, dial_status),
+        now=now,
+        timezone=timezone,
+        codes=codes,
+        campaign_id=call.campaign_id,
+        contact=call.contact_id,
+        caller=caller,
+        number=call.number,
+    )
+    apply_effects(
+        session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
+    )
+    call.state = result.state.to_dict()
+    call.seq += 1
+    call.last_twiml = (render or _default_renderer(ctx))(result.actions, call.seq)
+    return call.last_twiml
+
+
+def _timezone(session: Session, ctx: AppContext, call: Call) -> str:
+    if call.hotline_id is not None:
+        hotline = session.get(Hotline, call.hotline_id)
+        if hotline is not None:
+            return str(hotline.options.get("timezone") or ctx.settings.default_timezone)
+    if call.campaign_id is not None and call.attribution == Attribution.NUMBER.value:
+        campaign = session.get(Campaign, call.campaign_id)
+        if campaign is not None:
+            return campaign.timezone
+    return ctx.settings.default_timezone
+
+
+def fail_call(session: Session, *, call_sid: str, now: datetime, twiml: str) -> None:
+    """Marks a call as ended in error (after a mid-call failure); retries get `twiml`."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is not None and call.outcome is None:
+        state = CallState.from_dict(call.state)
+        state.ended, state.outcome = True, Outcome.ERROR.value
+        call.state, call.outcome = state.to_dict(), Outcome.ERROR.value
+        call.ended_node, call.ended_at = state.node or None, now
+        call.seq += 1
+        call.last_twiml = twiml
+        add_event(
+            session, call, CallEventKind.ENDED, state.node or "?", now, value=Outcome.ERROR.value
+        )
+
+
+def record_status(
+    session: Session, *, call_sid: str, status: str, duration: int | None, now: datetime
+) -> bool:
+    """Stores Twilio's call status; a call that ends mid-flow counts as hung up there."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+    if call is None:
+        return False
+    call.status = status[:16]
+    if duration is not None:
+        call.duration_seconds = duration
+    if status in FINAL_STATUSES and call.outcome is None:
+        state = CallState.from_dict(call.state)
+        outcome = Outcome.TRANSFERRED if state.dialing else Outcome.HUNG_UP
+        node = state.node or "?"
+        state.ended, state.outcome = True, outcome.value
+        call.state, call.outcome, call.ended_node, call.ended_at = (
+            state.to_dict(),
+            outcome.value,
+            node,
+            now,
+        )
+        if outcome is Outcome.HUNG_UP:
+            add_event(session, call, CallEventKind.HUNG_UP, node, now)
+        add_event(session, call, CallEventKind.ENDED, node, now, value=outcome.value)
+    return True

@@ -1,0 +1,70 @@
+"""`outreach campaigns validate|load|list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from campaigns.registry.validation import validate_file
+
+console = Console()
+campaigns_app = typer.Typer(help="The campaign registry (YAML files).", no_args_is_help=True)
+FileArg = Annotated[Path, typer.Argument(help="A campaigns YAML file.")]
+
+
+@campaigns_app.command("validate")
+def validate(path: FileArg) -> None:
+    """Check a campaigns file; print every error with its location and reply segment counts."""
+    report = validate_file(path)
+    for note in report.notes:
+        console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
+    if report.ok:
+        count = len(report.parsed.campaigns) if report.parsed else 0
+        console.print(f"{path}: OK ({count} campaigns)", style="green", markup=False)
+        return
+    for problem in report.problems:
+        console.print(
+            f"{path}:{problem}", style="red", markup=False, highlight=False, soft_wrap=True
+        )
+    console.print(f"{len(report.problems)} error(s)")
+    raise typer.Exit(1)
+
+
+@campaigns_app.command("load")
+def load(path: FileArg) -> None:
+    """Apply a campaigns file to the database (idempotent: loading twice creates nothing)."""
+    from outreach.cli.service import _load_campaigns, cli_settings
+
+    _load_campaigns(cli_settings(), path)
+
+
+@campaigns_app.command("list")
+def list_campaigns() -> None:
+    """List the campaigns in the database with their numbers and keywords."""
+    from campaigns.registry.models import Campaign
+    from outreach.cli.service import cli_settings
+    from outreach.core.db import make_engine, make_session_factory, upgrade_schema
+
+    engine = make_engine(cli_settings().database_url)
+    upgrade_schema(engine)
+    table = Table("code", "medium", "region", "dates", "numbers", "keywords")
+    with make_session_factory(engine)() as session:
+        for c in session.scalars(select(Campaign).order_by(Campaign.code)):
+            table.add_row(
+                c.code,
+                str(c.medium),
+                c.region or "",
+                f"{c.start_date}..{c.end_date}",
+                " ".join(n.number for n in c.numbers),
+                " ".join(k.keyword for k in c.keywords),
+            )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(campaigns_app, name="campaigns")

@@ -1,0 +1,77 @@
+"""Export commands: FLOIP Flow Results packages and report tables as CSV."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from outreach.cli.reports import FromOpt, ToOpt, console, context, report_filter
+
+export_app = typer.Typer(help="Exports: FLOIP Flow Results, CSV.", no_args_is_help=True)
+
+
+@export_app.command("floip")
+def export_floip(
+    flow: Annotated[str, typer.Argument(help="Flow id, e.g. radio or hotline.")],
+    out: Annotated[Path, typer.Option(help="Directory to write the package to.")] = Path("."),
+    start: FromOpt = None,
+    end: ToOpt = None,
+) -> None:
+    """Write a FLOIP Flow Results package (datapackage.json + responses.json)."""
+    from campaigns.reports import floip
+    from campaigns.reports.filters import resolve
+    from outreach.core.db import session_scope
+
+    ctx = context()
+    flt = report_filter(ctx, start, end)
+    with session_scope(ctx.sessions) as session:
+        try:
+            definition = floip.find_flow(session, flow)
+        except floip.UnknownFlow as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
+        rows = floip.rows(session, flow=definition, start=scope.utc_start, end=scope.utc_end)
+    out.mkdir(parents=True, exist_ok=True)
+    package = floip.descriptor(definition, now=ctx.clock(), resource={"path": "responses.json"})
+    (out / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False))
+    (out / "responses.json").write_text(json.dumps(rows, ensure_ascii=False))
+    console.print(f"wrote {out / 'datapackage.json'} and {len(rows)} response row(s)")
+
+
+@export_app.command("csv")
+def export_csv(
+    kind: Annotated[
+        str, typer.Argument(help="summary, channels, funnel, topics, daily, lift, stations")
+    ],
+    start: FromOpt = None,
+    end: ToOpt = None,
+    campaign: Annotated[str | None, typer.Option()] = None,
+    exact: Annotated[bool, typer.Option("--exact")] = False,
+    out: Annotated[Path | None, typer.Option(help="File (default: standard output).")] = None,
+) -> None:
+    """Write one report table as CSV (small cells hidden unless --exact)."""
+    from campaigns.reports import csvexport, service
+    from outreach.core.db import session_scope
+
+    if kind not in csvexport.KINDS:
+        console.print(f"[red]unknown export {kind!r}[/red]")
+        raise typer.Exit(2)
+    ctx = context()
+    flt = report_filter(ctx, start, end, campaign=campaign)
+    fn = {
+        "channels": service.channels,
+        "lift": service.airing_lift,
+        "stations": service.airing_lift,
+    }.get(kind, service.report)
+    with session_scope(ctx.sessions) as session:
+        data = fn(session=session, settings=ctx.settings, flt=flt, now=ctx.clock(), exact=exact)
+    text = csvexport.render(kind, data)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")

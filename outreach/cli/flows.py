@@ -1,0 +1,87 @@
+"""CLI: `outreach flows validate|show FILE` and the terminal phone `outreach call`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ivr_flows.loader import check_file
+from ivr_flows.tree import flow_tree
+from outreach.demo.phone import Consultant
+
+flows_app = typer.Typer(
+    help="Voice flow files: check them and print their menu tree.", no_args_is_help=True
+)
+
+
+@flows_app.command("validate")
+def validate_cmd(files: list[Path] = typer.Argument(..., help="Flow YAML file(s)")) -> None:
+    """Checks flow files; prints every error with its location and exits 1 if any."""
+    console = Console()
+    failed = False
+    for path in files:
+        flow, issues = check_file(path)
+        if issues:
+            failed = True
+            console.print(f"[red]✗ {path}[/red]: {len(issues)} error(s)")
+            for issue in issues:
+                console.print(f"  {path}: {issue}", markup=False, highlight=False, soft_wrap=True)
+        else:
+            assert flow is not None
+            console.print(
+                f"[green]✓ {path}[/green]: flow '{flow.id}', {len(flow.nodes)} nodes, "
+                f"languages {', '.join(flow.languages)}"
+            )
+    raise typer.Exit(1 if failed else 0)
+
+
+@flows_app.command("show")
+def show_cmd(file: Path = typer.Argument(..., help="Flow YAML file")) -> None:
+    """Prints the flow's menu tree (and its errors, if any)."""
+    console = Console()
+    flow, issues = check_file(file)
+    for issue in issues:
+        console.print(f"[red]{file}: {issue}[/red]", highlight=False, soft_wrap=True)
+    if flow is None:
+        raise typer.Exit(1)
+    console.print(flow_tree(flow))
+    raise typer.Exit(1 if issues else 0)
+
+
+def call_cmd(
+    to: str = typer.Option(..., "--to", help="The number dialed (a campaign or hotline number)"),
+    from_: str = typer.Option("+994501234567", "--from", help="The caller's number"),
+    keys: str | None = typer.Option(
+        None, "--keys", help="Key presses, comma-separated; empty = no input"
+    ),
+    url: str | None = typer.Option(
+        None, "--url", help="A running service, e.g. http://127.0.0.1:8000"
+    ),
+    in_process: bool = typer.Option(False, "--in-process", help="Run the app inside this process"),
+    consultant: Consultant = typer.Option(
+        Consultant.ANSWERS, "--consultant", help="What the consultant line does when dialed"
+    ),
+    at: str | None = typer.Option(
+        None, "--at", help="Pretend the call is at this local time, e.g. '2027-02-01 10:00'"
+    ),
+) -> None:
+    """Calls a number like a phone: prints what is said, sends your keys, follows the TwiML."""
+    from outreach.demo.phone_run import run_phone
+
+    code = run_phone(
+        to=to,
+        caller=from_,
+        keys=keys,
+        url=url,
+        in_process=in_process,
+        consultant=consultant,
+        at=at,
+    )
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(flows_app, name="flows")
+    app.command("call")(call_cmd)

@@ -1,0 +1,37 @@
+"""What a running service holds: settings, database, vault and clock, shared by HTTP and jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.core.db import make_engine, make_session_factory, utcnow
+from outreach.core.privacy import NumberVault, contact_id
+from outreach.core.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime] = utcnow
+    # Filled by later layers (the Twilio gateway, the scheduler); kept loose to avoid cycles.
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AppContext:
+        engine = make_engine(settings.database_url)
+        return cls(settings=settings, engine=engine, sessions=make_session_factory(engine))
+
+    @property
+    def vault(self) -> NumberVault:
+        return NumberVault(self.settings.encryption_key)
+
+    def contact_id(self, number: str) -> str:
+        return contact_id(number, self.settings.hash_key)

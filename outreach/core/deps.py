@@ -1,0 +1,33 @@
+"""FastAPI dependencies of the Twilio edge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from outreach.core.context import AppContext
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yields a session the request owns: committed on success, rolled back on error."""
+    session = get_ctx(request).sessions()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+CtxDep = Annotated[AppContext, Depends(get_ctx)]
+SessionDep = Annotated[Session, Depends(get_session)]

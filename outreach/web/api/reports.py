@@ -1,0 +1,102 @@
+"""Report endpoints: campaign report, channel comparison, airing lift and CSV/FLOIP exports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from campaigns.reports import csvexport, floip, service
+from campaigns.reports.filters import FilterError, resolve
+from ivr_flows.model import Flow
+from outreach.core.deps import CtxDep, SessionDep
+from outreach.web.api.params import FilterDep
+from outreach.web.api.runner import ApiRunner
+from outreach.web.auth.web import ApiManager, api_user
+
+router = APIRouter(prefix="/api", tags=["reports"], dependencies=[Depends(api_user)])
+
+
+@router.get("/reports/summary", summary="Reach report of any filter")
+def summary(runner: ApiRunner) -> dict[str, Any]:
+    return runner.report()
+
+
+@router.get("/campaigns/{code}/report", summary="Reach report of one campaign")
+def campaign_report(code: str, runner: ApiRunner) -> dict[str, Any]:
+    return runner.scoped(code).report()
+
+
+@router.get("/reports/channels", summary="Channel reach comparison across media")
+def channels(runner: ApiRunner) -> dict[str, Any]:
+    return runner.channels()
+
+
+@router.get("/reports/lift", summary="Airing lift per airing and per station")
+def lift(
+    runner: ApiRunner,
+    before: Annotated[int | None, Query(ge=1, le=240)] = None,
+    after: Annotated[int | None, Query(ge=1, le=240)] = None,
+) -> dict[str, Any]:
+    return runner.lift(before=before, after=after)
+
+
+@router.get("/exports/{kind}.csv", summary="A report as CSV (summary, channels, funnel, lift)")
+def export_csv(kind: str, runner: ApiRunner) -> Response:
+    if kind not in csvexport.KINDS:
+        raise HTTPException(404, f"unknown export {kind!r}; try {', '.join(csvexport.KINDS)}")
+    fn = {
+        "channels": service.channels,
+        "lift": service.airing_lift,
+        "stations": service.airing_lift,
+    }.get(kind, service.report)
+    body = csvexport.render(kind, runner.run(fn))
+    name = f"outreach-{kind}-{runner.flt.start}-{runner.flt.end}.csv"
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _flow(session: SessionDep, flow_id: str) -> Flow:
+    try:
+        return floip.find_flow(session, flow_id)
+    except floip.UnknownFlow as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.get("/exports/floip/{flow_id}", summary="FLOIP Flow Results descriptor (managers)")
+def floip_descriptor(
+    flow_id: str,
+    request: Request,
+    flt: FilterDep,
+    user: ApiManager,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    flow = _flow(session, flow_id)
+    url = str(request.url_for("floip_responses", flow_id=flow_id))
+    query = f"?from={flt.start}&to={flt.end}"
+    return floip.descriptor(flow, now=ctx.clock(), resource={"api_data_url": url + query})
+
+
+@router.get("/exports/floip/{flow_id}/responses", summary="FLOIP responses (managers)")
+def floip_responses(
+    flow_id: str, flt: FilterDep, user: ApiManager, session: SessionDep, ctx: CtxDep
+) -> dict[str, Any]:
+    flow = _flow(session, flow_id)
+    try:
+        scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
+    except FilterError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    data = floip.rows(session, flow=flow, start=scope.utc_start, end=scope.utc_end)
+    return {
+        "data": {
+            "type": "flow-results-data",
+            "id": floip.package_id(flow.id),
+            "attributes": {"responses": data},
+        }
+    }

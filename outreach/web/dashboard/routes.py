@@ -1,0 +1,189 @@
+"""Dashboard pages; every number comes from the same report service as the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from campaigns.airings import service as airings
+from campaigns.airings.service import AiringError
+from campaigns.registry.enums import Channel, Medium
+from campaigns.registry.models import Campaign
+from campaigns.reports.filters import ReportFilter
+from outreach.core.deps import SessionDep
+from outreach.web.api.runner import PageRunner
+from outreach.web.auth.models import Role
+from outreach.web.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
+from outreach.web.dashboard import charts
+from outreach.web.dashboard.templates import templates
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=[Depends(page_user)])
+
+
+def _page(
+    request: Request, name: str, user: Any, flt: ReportFilter, session: Any, **extra: Any
+) -> Response:
+    campaigns = list(session.scalars(select(Campaign).order_by(Campaign.code)))
+    context = {
+        "user": user,
+        "manager": user.role == Role.MANAGER,
+        "csrf": csrf_token(request),
+        "flt": flt,
+        "campaigns": campaigns,
+        "media": [m.value for m in Medium],
+        "channels": [c.value for c in Channel],
+        "regions": sorted({c.region for c in campaigns if c.region}),
+        "exact": exact_for(user),
+        "page": name,
+        "k": request.app.state.ctx.settings.small_cell_k,
+        **extra,
+    }
+    return templates.TemplateResponse(request, f"dashboard/{name}.html", context)
+
+
+@router.get("", response_class=HTMLResponse)
+def overview(request: Request, runner: PageRunner, user: PageUser) -> Response:
+    report = runner.report()
+    table = runner.channels()
+    return _page(
+        request,
+        "overview",
+        user,
+        runner.flt,
+        runner.session,
+        report=report,
+        table=table,
+        charts={"daily": charts.daily(report), "channels": charts.channels(table)},
+    )
+
+
+@router.get("/campaigns/{code}", response_class=HTMLResponse)
+def campaign_page(code: str, request: Request, runner: PageRunner, user: PageUser) -> Response:
+    campaign = runner.session.scalar(select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        raise HTTPException(404, "unknown campaign")
+    scoped = runner.scoped(code)
+    report = scoped.report()
+    return _page(
+        request,
+        "campaign",
+        user,
+        scoped.flt,
+        runner.session,
+        campaign=campaign,
+        report=report,
+        charts={
+            "funnel": charts.funnel(report),
+            "topics": charts.topics(report),
+            "daily": charts.daily(report),
+        },
+    )
+
+
+@router.post("/campaigns/{code}")
+def edit_campaign(
+    code: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    cost: Annotated[str, Form(max_length=20)] = "",
+    csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    if user.role != Role.MANAGER:
+        raise HTTPException(403, "managers only")
+    campaign = session.scalar(select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        raise HTTPException(404, "unknown campaign")
+    try:
+        campaign.cost = Decimal(cost) if cost.strip() else None
+    except InvalidOperation as exc:
+        raise HTTPException(422, "cost is not a number") from exc
+    campaign.name = name.strip()
+    return RedirectResponse(f"/dashboard/campaigns/{code}", status_code=303)
+
+
+@router.get("/channels", response_class=HTMLResponse)
+def channels_page(request: Request, runner: PageRunner, user: PageUser) -> Response:
+    table = runner.channels()
+    return _page(
+        request,
+        "channels",
+        user,
+        runner.flt,
+        runner.session,
+        table=table,
+        charts={"channels": charts.channels(table)},
+    )
+
+
+@router.get("/lift", response_class=HTMLResponse)
+def lift_page(
+    request: Request,
+    runner: PageRunner,
+    user: PageUser,
+    before: int | None = None,
+    after: int | None = None,
+) -> Response:
+    if any(w is not None and not 1 <= w <= 240 for w in (before, after)):
+        raise HTTPException(422, "windows must be between 1 and 240 minutes")
+    lift = runner.lift(before=before, after=after)
+    return _page(
+        request,
+        "lift",
+        user,
+        runner.flt,
+        runner.session,
+        lift=lift,
+        charts={"curves": charts.lift_curves(lift), "excess": charts.lift_excess(lift)},
+    )
+
+
+@router.post("/airings")
+def add_airing(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    campaign: Annotated[str, Form(max_length=64)],
+    station: Annotated[str, Form(max_length=100)],
+    aired_at: Annotated[str, Form(max_length=40)],
+    duration_seconds: Annotated[int, Form(ge=1, le=3600)] = 30,
+    csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    if user.role != Role.MANAGER:
+        raise HTTPException(403, "managers only")
+    row = session.scalar(select(Campaign).where(Campaign.code == campaign))
+    try:
+        when: datetime = airings.parse_time(aired_at, timezone=row.timezone if row else "UTC")
+        airings.create(
+            session,
+            campaign_code=campaign,
+            station=station,
+            aired_at=when,
+            duration_seconds=duration_seconds,
+        )
+    except AiringError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return RedirectResponse("/dashboard/lift", status_code=303)
+
+
+@router.post("/airings/{airing_id}/delete")
+def remove_airing(
+    airing_id: int,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    if user.role != Role.MANAGER:
+        raise HTTPException(403, "managers only")
+    airings.delete(session, airing_id=airing_id)
+    return RedirectResponse("/dashboard/lift", status_code=303)
