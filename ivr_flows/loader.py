@@ -10,6 +10,7 @@ import yaml
 
 from ivr_flows.model import Flow, Issue
 from ivr_flows.parse import parse_flow
+from ivr_flows.validator import validate
 
 Lines = dict[str, int]
 
@@ -74,7 +75,6 @@ def line_for(lines: Lines, location: str) -> int:
 
 def check_text(text: str) -> tuple[Flow | None, list[Issue]]:
     """Parses and validates flow text; returns the flow (if usable) and every issue."""
-    from ivr_flows.validator import validate
 
     data, lines, issues = read_yaml(text)
     if data is None and issues:

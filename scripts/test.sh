@@ -28,6 +28,8 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy
+echo "== import rules"
+.venv/bin/lint-imports
 echo "== alembic check"
 .venv/bin/outreach db check
 echo "== pytest"

@@ -14,12 +14,11 @@ from campaigns.voice.callbacks import place_callback, record_callback_status, re
 from campaigns.voice.lines import find_line
 from campaigns.voice.models import CallDirection
 from campaigns.voice.service import Renderer, fail_call, record_status, start_call, step_call
-from ivr_flows.actions import Action
 from outreach.core.context import AppContext
 from outreach.core.deps import CtxDep
 from outreach.core.privacy import normalize_number
 from webhooks.security import SignedForm
-from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, reject, render, spoken
+from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, reject, renderer, spoken
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio/voice", tags=["twilio"])
@@ -46,10 +45,7 @@ def _twiml(text: str) -> Response:
 
 
 def _renderer(ctx: AppContext) -> Renderer:
-    def rendered(actions: list[Action], seq: int) -> str:
-        return render(actions, public_url=ctx.settings.public_url, seq=seq)
-
-    return rendered
+    return renderer(ctx.settings.public_url)
 
 
 def _attempt(ctx: AppContext, work: Callable[[Session], str | None]) -> str | None:

@@ -8,6 +8,7 @@ voice speaks Azerbaijani. Absolute http(s) URLs are played as they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -112,3 +113,12 @@ def reject(reason: str = "busy") -> str:
     response = VoiceResponse()
     response.reject(reason=reason)
     return str(response)
+
+
+def renderer(public_url: str) -> Callable[[list[Action], int], str]:
+    """Returns the renderer the voice service takes: a step's actions and its seq to TwiML."""
+
+    def rendered(actions: list[Action], seq: int) -> str:
+        return render(actions, public_url=public_url, seq=seq)
+
+    return rendered

@@ -33,8 +33,8 @@ from campaigns.followups.models import (
 )
 from campaigns.followups.outbox import claim_batch, reclaim_expired, release
 from campaigns.followups.schedule import QuietHours
-from campaigns.followups.schemas import FollowupsSpec, parse_followups
 from campaigns.registry.models import Campaign
+from campaigns.registry.series import FollowupsSpec, parse_followups
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 from outreach.core.gateway import PERMANENT_CODES, GatewayError, TwilioGateway, get_gateway

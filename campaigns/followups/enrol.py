@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from campaigns.followups.consent import is_suppressed, record_consent
 from campaigns.followups.models import ConsentKind, Enrollment, EnrollmentStatus, OutboxMessage
 from campaigns.followups.schedule import QuietHours, due_times
-from campaigns.followups.schemas import FollowupsSpec, parse_followups
 from campaigns.registry.enums import Channel
 from campaigns.registry.models import Campaign
+from campaigns.registry.series import FollowupsSpec, parse_followups
 from outreach.core.context import AppContext
 from outreach.core.logs import event
 

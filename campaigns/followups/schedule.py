@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from campaigns.followups.schemas import FollowupsSpec, SeriesSpec, parse_clock
+from campaigns.registry.series import FollowupsSpec, SeriesSpec, parse_clock
 from outreach.core.settings import Settings
 
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from campaigns.followups.consent import opt_back_in, opt_out
 from campaigns.followups.enrol import OptInResult, opt_in
 from campaigns.followups.replies import reply_for
-from campaigns.followups.schemas import parse_followups
 from campaigns.registry.enums import Channel, InteractionKind
 from campaigns.registry.keywords import guess_language, normalize_keyword
 from campaigns.registry.models import Campaign, CampaignNumber, Interaction
+from campaigns.registry.series import parse_followups
 from campaigns.registry.service import organisation
 from outreach.core.context import AppContext
 from outreach.core.privacy import Address

@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from campaigns.followups.schemas import campaign_check as followups_check
 from campaigns.registry.keywords import normalize_keyword
 from campaigns.registry.schemas import CampaignFile, CampaignSpec
 from campaigns.registry.segments import count_segments
+from campaigns.registry.series import campaign_check as followups_check
 from campaigns.registry.yamlmap import Path_, YamlSourceError, format_path, line_of, load_with_lines
 from ivr_flows.campaign_check import voice_flow_check
 from ivr_flows.loader import check_file

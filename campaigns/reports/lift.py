@@ -10,6 +10,7 @@ minus baseline x after. Per station: the sum and mean of excess and the mean cur
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,7 +140,6 @@ def protect_lift(lift: dict[str, Any], k: int) -> dict[str, Any]:
 
     Per-minute curves are kept: they count calls by minute, no attribute of any caller.
     """
-    import copy
 
     out = copy.deepcopy(lift)
     for row in [*out["airings"], *out["stations"]]:

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from campaigns.registry.models import Interaction
 from campaigns.reports.contacts import fold_contacts
 from campaigns.reports.models import (
     ReportContact,
@@ -47,7 +48,9 @@ from campaigns.reports.models import (
     RollupState,
     table_of,
 )
-from campaigns.reports.sources.base import SOURCES, hour_of, presence_rows
+from campaigns.reports.sources import SOURCES
+from campaigns.reports.sources.base import hour_of
+from campaigns.reports.sources.interactions import presence_rows
 
 CHANGE_MARGIN = timedelta(minutes=5)
 # A rollup_state row (not a source) whose refreshed_at is the retention cutoff: raw rows
@@ -164,13 +167,11 @@ def mark_purged(session: Session, cutoff: datetime) -> None:
 
 
 def _first_time(session: Session) -> datetime | None:
-    from campaigns.registry.models import Interaction
 
     return session.scalar(select(func.min(Interaction.created_at)))
 
 
 def _last_time(session: Session) -> datetime | None:
-    from campaigns.registry.models import Interaction
 
     return session.scalar(select(func.max(Interaction.created_at)))
 

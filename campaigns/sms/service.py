@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaigns.followups.service import handle_sms_command
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
 from campaigns.registry.keywords import display_upper, first_word, guess_language
 from campaigns.registry.models import Campaign, CampaignNumber, Interaction, Keyword
@@ -123,7 +124,6 @@ def _command(
     now: datetime,
 ) -> CommandReply | None:
     """Answers opt-out, opt-in and help words; None when the word is not a command."""
-    from campaigns.followups.service import handle_sms_command
 
     result = handle_sms_command(
         session,

@@ -50,16 +50,6 @@ FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "faile
 MAX_DIGITS = 32
 
 
-def _default_renderer(ctx: AppContext) -> Renderer:
-    """Returns the TwiML renderer for callers outside the web layer (the demo seed, jobs)."""
-    from webhooks.voice_twiml import render
-
-    def rendered(actions: list[Action], seq: int) -> str:
-        return render(actions, public_url=ctx.settings.public_url, seq=seq)
-
-    return rendered
-
-
 def _run_step(
     session: Session,
     flow: Flow,
@@ -106,7 +96,7 @@ def start_call(
     caller: str,
     direction: CallDirection,
     now: datetime,
-    render: Renderer | None = None,
+    render: Renderer,
 ) -> str | None:
     """Creates the call record, runs the flow's first step and returns its TwiML."""
     existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
@@ -171,7 +161,7 @@ def start_call(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
     )
     call.state = result.state.to_dict()
-    call.last_twiml = (render or _default_renderer(ctx))(result.actions, 1)
+    call.last_twiml = render(result.actions, 1)
     event(
         log,
         "call started",
@@ -204,7 +194,7 @@ def step_call(
     dial_status: str,
     caller: str | None,
     now: datetime,
-    render: Renderer | None = None,
+    render: Renderer,
 ) -> str | None:
     """Takes one step and returns its TwiML (None: no such call); a retry gets the cached one."""
     call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
@@ -238,7 +228,7 @@ def step_call(
     )
     call.state = result.state.to_dict()
     call.seq += 1
-    call.last_twiml = (render or _default_renderer(ctx))(result.actions, call.seq)
+    call.last_twiml = render(result.actions, call.seq)
     return call.last_twiml
 
 

@@ -1,10 +1,19 @@
-"""The `outreach` command line: the root app; each domain registers its own commands."""
+"""The `outreach` command line: one root app; each module here holds one group of commands."""
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from outreach.cli.airings import airings_app
+from outreach.cli.campaigns import campaigns_app
+from outreach.cli.demo import demo_app
+from outreach.cli.export import export_app
+from outreach.cli.flows import call_cmd, flows_app
+from outreach.cli.followups import followups_app, worker
+from outreach.cli.reports import report, rollups_app
+from outreach.cli.retention import retention_app
+from outreach.cli.service import db_app, serve, text
+from outreach.cli.users import users_app
 
 app = typer.Typer(
     name="outreach",
@@ -12,24 +21,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-# Modules exposing `register(app: typer.Typer) -> None`; each adds its commands or sub-apps.
-_REGISTRARS: tuple[str, ...] = (
-    "outreach.cli.service",
-    "outreach.cli.campaigns",
-    "outreach.cli.flows",
-    "outreach.cli.followups",
-    "outreach.cli.reports",
-    "outreach.cli.retention",
-)
-
-
-def _register_all() -> None:
-    for name in _REGISTRARS:
-        importlib.import_module(name).register(app)
-
-
-_register_all()
+app.command("serve")(serve)
+app.command("text")(text)
+app.command("call")(call_cmd)
+app.command("worker")(worker)
+app.command("report")(report)
+for group, name in (
+    (demo_app, "demo"),
+    (db_app, "db"),
+    (campaigns_app, "campaigns"),
+    (flows_app, "flows"),
+    (followups_app, "followups"),
+    (airings_app, "airings"),
+    (users_app, "users"),
+    (rollups_app, "rollups"),
+    (export_app, "export"),
+    (retention_app, "retention"),
+):
+    app.add_typer(group, name=name)
 
 
 def main() -> None:

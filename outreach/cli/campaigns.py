@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from campaigns.registry.models import Campaign
 from campaigns.registry.validation import validate_file
+from outreach.cli.context import load_campaigns, open_context
 
 console = Console()
 campaigns_app = typer.Typer(help="The campaign registry (YAML files).", no_args_is_help=True)
@@ -38,22 +40,15 @@ def validate(path: FileArg) -> None:
 @campaigns_app.command("load")
 def load(path: FileArg) -> None:
     """Apply a campaigns file to the database (idempotent: loading twice creates nothing)."""
-    from outreach.cli.service import _load_campaigns, cli_settings
-
-    _load_campaigns(cli_settings(), path)
+    load_campaigns(open_context(), path)
 
 
 @campaigns_app.command("list")
 def list_campaigns() -> None:
     """List the campaigns in the database with their numbers and keywords."""
-    from campaigns.registry.models import Campaign
-    from outreach.cli.service import cli_settings
-    from outreach.core.db import make_engine, make_session_factory, upgrade_schema
-
-    engine = make_engine(cli_settings().database_url)
-    upgrade_schema(engine)
+    ctx = open_context()
     table = Table("code", "medium", "region", "dates", "numbers", "keywords")
-    with make_session_factory(engine)() as session:
+    with ctx.sessions() as session:
         for c in session.scalars(select(Campaign).order_by(Campaign.code)):
             table.add_row(
                 c.code,
@@ -64,7 +59,3 @@ def list_campaigns() -> None:
                 " ".join(k.keyword for k in c.keywords),
             )
     console.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(campaigns_app, name="campaigns")

@@ -9,7 +9,11 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from outreach.cli.reports import FromOpt, ToOpt, console, context, report_filter
+from campaigns.reports import csvexport, floip, service
+from campaigns.reports.filters import resolve
+from outreach.cli.context import console, open_context
+from outreach.cli.reports import FromOpt, ToOpt, report_filter
+from outreach.core.db import session_scope
 
 export_app = typer.Typer(help="Exports: FLOIP Flow Results, CSV.", no_args_is_help=True)
 
@@ -22,11 +26,7 @@ def export_floip(
     end: ToOpt = None,
 ) -> None:
     """Write a FLOIP Flow Results package (datapackage.json + responses.json)."""
-    from campaigns.reports import floip
-    from campaigns.reports.filters import resolve
-    from outreach.core.db import session_scope
-
-    ctx = context()
+    ctx = open_context()
     flt = report_filter(ctx, start, end)
     with session_scope(ctx.sessions) as session:
         try:
@@ -55,13 +55,10 @@ def export_csv(
     out: Annotated[Path | None, typer.Option(help="File (default: standard output).")] = None,
 ) -> None:
     """Write one report table as CSV (small cells hidden unless --exact)."""
-    from campaigns.reports import csvexport, service
-    from outreach.core.db import session_scope
-
     if kind not in csvexport.KINDS:
         console.print(f"[red]unknown export {kind!r}[/red]")
         raise typer.Exit(2)
-    ctx = context()
+    ctx = open_context()
     flt = report_filter(ctx, start, end, campaign=campaign)
     fn = {
         "channels": service.channels,

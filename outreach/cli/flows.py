@@ -9,7 +9,10 @@ from rich.console import Console
 
 from ivr_flows.loader import check_file
 from ivr_flows.tree import flow_tree
+from outreach.cli.context import cli_settings
+from outreach.demo.client import NoService
 from outreach.demo.phone import Consultant
+from outreach.demo.phone_run import run_phone
 
 flows_app = typer.Typer(
     help="Voice flow files: check them and print their menu tree.", no_args_is_help=True
@@ -68,20 +71,18 @@ def call_cmd(
     ),
 ) -> None:
     """Calls a number like a phone: prints what is said, sends your keys, follows the TwiML."""
-    from outreach.demo.phone_run import run_phone
-
-    code = run_phone(
-        to=to,
-        caller=from_,
-        keys=keys,
-        url=url,
-        in_process=in_process,
-        consultant=consultant,
-        at=at,
-    )
+    try:
+        code = run_phone(
+            cli_settings(),
+            to=to,
+            caller=from_,
+            keys=keys,
+            url=url,
+            in_process=in_process,
+            consultant=consultant,
+            at=at,
+        )
+    except NoService as exc:
+        Console().print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     raise typer.Exit(code)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(flows_app, name="flows")
-    app.command("call")(call_cmd)

@@ -8,8 +8,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
-from outreach.core.context import AppContext
+from campaigns.followups.dispatcher import Dispatcher
+from campaigns.followups.metrics import followup_stats
+from campaigns.followups.tasks import can_send, run_worker
+from campaigns.registry.models import Campaign
+from outreach.cli.context import open_context
 
 console = Console()
 followups_app = typer.Typer(
@@ -17,30 +22,11 @@ followups_app = typer.Typer(
 )
 
 
-def _context() -> AppContext:
-    from outreach.cli.service import cli_settings
-    from outreach.core.db import SchemaError, upgrade_schema
-    from outreach.core.logs import setup_logging
-
-    settings = cli_settings()
-    setup_logging(settings.log_level)
-    ctx = AppContext.from_settings(settings)
-    try:
-        upgrade_schema(ctx.engine)
-    except SchemaError as exc:
-        console.print(f"[red]refusing to start:[/red] {exc}")
-        raise typer.Exit(3) from exc
-    return ctx
-
-
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
 ) -> None:
     """Run the follow-up dispatcher (use with OUTREACH_SCHEDULER_ENABLED=0 on the service)."""
-    from campaigns.followups.dispatcher import Dispatcher
-    from campaigns.followups.tasks import can_send, run_worker
-
-    ctx = _context()
+    ctx = open_context(logs=True)
     if not can_send(ctx):
         console.print("[red]set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to send follow-ups[/red]")
         raise typer.Exit(2)
@@ -60,12 +46,8 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead.")] = False,
 ) -> None:
     """Show opt-ins, messages scheduled, sent, delivered, failed and opt-outs per campaign."""
-    from sqlalchemy import select
 
-    from campaigns.followups.metrics import followup_stats
-    from campaigns.registry.models import Campaign
-
-    ctx = _context()
+    ctx = open_context(logs=True)
     with ctx.sessions() as session:
         campaign_id = None
         if campaign:
@@ -95,8 +77,3 @@ def stats(
     for row in rows:
         table.add_row(row.campaign_code, *(str(getattr(row, c)) for c in columns))
     console.print(table if rows else "no follow-up activity yet")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("worker")(worker)
-    app.add_typer(followups_app, name="followups")

@@ -6,6 +6,9 @@ from typing import Annotated
 
 import typer
 
+from campaigns.retention.tasks import purge_once
+from outreach.cli.context import open_context
+
 retention_app = typer.Typer(help="Retention of raw interaction rows.", no_args_is_help=True)
 
 
@@ -16,10 +19,7 @@ def purge_command(
     ] = False,
 ) -> None:
     """Delete raw rows older than OUTREACH_RETENTION_DAYS (reports keep their numbers)."""
-    from campaigns.retention.tasks import purge_once
-    from outreach.cli.reports import context
-
-    ctx = context()
+    ctx = open_context()
     days = ctx.settings.retention_days
     if days <= 0:
         typer.echo("OUTREACH_RETENTION_DAYS is 0: raw rows are kept forever, nothing to purge.")
@@ -33,8 +33,3 @@ def purge_command(
     typer.echo(f"  {'total':<22} {verb} {result.total}")
     if dry_run:
         typer.echo("dry run: nothing was deleted")
-
-
-def register(app: typer.Typer) -> None:
-    """Adds `outreach retention` to the root CLI."""
-    app.add_typer(retention_app, name="retention")

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -97,7 +99,6 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def alembic_config(url: str) -> Any:
-    from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -108,7 +109,6 @@ def alembic_config(url: str) -> Any:
 
 def upgrade_schema(engine: Engine) -> None:
     """Brings the schema to the newest migration, or raises SchemaError with the reason."""
-    from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     try:

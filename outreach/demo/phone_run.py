@@ -11,8 +11,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from rich.console import Console
+from sqlalchemy import select
 
+from campaigns.registry.models import Campaign
+from campaigns.voice.models import Call, CallEvent
+from outreach.core.db import make_engine, make_session_factory
 from outreach.core.settings import Settings
+from outreach.demo.client import in_process_client, post_signed
 from outreach.demo.phone import Consultant, Keypad, Phone
 
 
@@ -30,6 +35,7 @@ def parse_at(value: str, timezone: str) -> datetime:
 
 
 def run_phone(
+    settings: Settings,
     *,
     to: str,
     caller: str,
@@ -40,10 +46,7 @@ def run_phone(
     at: str | None = None,
 ) -> int:
     """Runs one call from the terminal; returns the exit code."""
-    from outreach.cli.service import cli_settings, in_process_client, post_signed
-
     console = Console()
-    settings = cli_settings()
     base = url or settings.public_url
     if at is not None:
         if url:
@@ -76,11 +79,6 @@ def run_phone(
 
 def _print_record(settings: Settings, call_sid: str, console: Console) -> None:
     """Prints the stored call record (path, results, outcome) when this database has it."""
-    from sqlalchemy import select
-
-    from campaigns.registry.models import Campaign
-    from campaigns.voice.models import Call, CallEvent
-    from outreach.core.db import make_engine, make_session_factory
 
     engine = make_engine(settings.database_url)
     try:

@@ -35,6 +35,7 @@ from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 from outreach.core.privacy import Address
 from outreach.demo.seed_plan import HOTLINE, SPOTS, TEXT_LINES, call_choice, text_body
+from webhooks.voice_twiml import renderer
 
 PREFIXES = ("+99450", "+99451", "+99455", "+99470", "+99477", "+99410")
 
@@ -73,6 +74,7 @@ class Seeder:
     def __init__(self, ctx: AppContext, *, rng: random.Random, scale: float) -> None:
         self.ctx, self.rng, self.scale = ctx, rng, scale
         self.now = ctx.clock()
+        self.render = renderer(ctx.settings.public_url)
         ctx.clock = lambda: self.now
         self.queue: list[_Event] = []
         self.order = itertools.count()
@@ -205,6 +207,7 @@ class Seeder:
                     caller=caller,
                     direction=CallDirection.INBOUND,
                     now=when,
+                    render=self.render,
                 )
         if line.missed_call_callback:
             if callback is None or place_callback(self.ctx, callback) is None:
@@ -224,6 +227,7 @@ class Seeder:
                     caller=caller,
                     direction=CallDirection.CALLBACK,
                     now=when,
+                    render=self.render,
                 )
         self.walk(sid, caller, when, psa_code, load_flow(line.flow_file))
         self.stats.calls += 1
@@ -255,6 +259,7 @@ class Seeder:
                     dial_status=dial,
                     caller=caller,
                     now=self.now,
+                    render=self.render,
                 )
         elapsed += self.rng.randrange(2, 8)
         self.now = when + timedelta(seconds=elapsed)

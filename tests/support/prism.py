@@ -17,7 +17,6 @@ import pytest
 
 from tests.support.app import ROOT
 
-ROOT = ROOT
 PRISM_BIN = ROOT / "node_modules" / ".bin" / "prism"
 TWILIO_SPEC = (
     ROOT

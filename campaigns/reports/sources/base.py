@@ -2,7 +2,7 @@
 
 A source knows its table (an integer id and a `created_at`), so the refresh can find the
 hours touched since its high-water mark, and how to count one time span of its rows.
-Sources of other features (calls, follow-ups) are appended to SOURCES where they exist.
+Each feature's sources live beside this module; `campaigns.reports.sources` lists them all.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from campaigns.registry.models import Interaction
-from campaigns.reports.metrics import Metric
 
 # (hour, campaign_id or 0, channel, language or "", metric, key) -> value
 CountKey = tuple[datetime, int, str, str, str, str]
@@ -83,63 +80,3 @@ class TableSource:
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
         raise NotImplementedError
-
-
-class InteractionSource(TableSource):
-    """Interactions: one per message or call, counted by channel and by kind."""
-
-    def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
-        t = Interaction
-        hour = hour_bucket(session, t.created_at)
-        cells = (hour, t.campaign_id, t.channel, t.language, t.kind)
-        query = (
-            select(*cells, func.count())
-            .where(t.created_at >= start, t.created_at < end)
-            .group_by(*cells)
-        )
-        out: Counter[CountKey] = Counter()
-        for bucket, campaign_id, channel, language, kind, n in session.execute(query):
-            cell = (parse_hour(bucket), campaign_id or 0, str(channel), language or "")
-            out[(*cell, Metric.INTERACTIONS, "")] += n
-            out[(*cell, Metric.KIND, str(kind))] += n
-        return out
-
-
-def presence_rows(
-    session: Session,
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    low: int | None = None,
-    high: int | None = None,
-) -> Iterator[tuple[datetime, int, str, str, str]]:
-    """Yields (time, campaign, channel, language, contact id) of interactions, oldest first."""
-    t = Interaction
-    query = select(t.created_at, t.campaign_id, t.channel, t.language, t.contact_id)
-    if start is not None:
-        query = query.where(t.created_at >= start)
-    if end is not None:
-        query = query.where(t.created_at < end)
-    if low is not None:
-        query = query.where(t.id > low)
-    if high is not None:
-        query = query.where(t.id <= high)
-    for at, campaign_id, channel, language, contact in session.execute(
-        query.order_by(t.created_at).execution_options(yield_per=20_000)
-    ):
-        yield at, campaign_id or 0, str(channel), language or "", contact
-
-
-def _sources() -> list[Source]:
-    from campaigns.reports.sources.followups import FOLLOWUP_SOURCES
-    from campaigns.reports.sources.voice import Call, CallSource
-
-    return [
-        InteractionSource("interactions", Interaction),
-        # Calls change while in progress: refresh recounts the hours around the last refresh.
-        CallSource("calls", Call, time_attr="started_at"),
-        *FOLLOWUP_SOURCES,
-    ]
-
-
-SOURCES: list[Source] = _sources()

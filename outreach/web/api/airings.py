@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Response
 from pydantic import BaseModel, Field
 
 from campaigns.airings import service as airings
 from campaigns.airings.service import Airing, AiringError
+from campaigns.reports.filters import resolve
 from outreach.core.deps import CtxDep, SessionDep
 from outreach.web.api.params import FilterDep
 from outreach.web.auth.web import ApiManager, ApiUser, api_user
@@ -40,9 +42,6 @@ def to_json(a: Airing) -> dict[str, Any]:
 def list_airings(
     flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep
 ) -> list[dict[str, Any]]:
-    from zoneinfo import ZoneInfo
-
-    from campaigns.reports.filters import resolve
 
     scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
     rows = airings.list_between(

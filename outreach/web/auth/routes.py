@@ -13,7 +13,7 @@ from outreach.core.logs import event
 from outreach.web.auth.service import authenticate
 from outreach.web.auth.throttle import login_key, throttle_for, username_ref
 from outreach.web.auth.web import SESSION_USER, check_csrf, csrf_token
-from outreach.web.dashboard.templates import templates
+from outreach.web.pages import templates
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

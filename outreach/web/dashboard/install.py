@@ -11,7 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from outreach.core.context import AppContext
 from outreach.web.auth.web import LoginRequired
-from outreach.web.dashboard.templates import STATIC_DIR
+from outreach.web.pages import STATIC_DIR
 
 SESSION_COOKIE = "outreach_session"
 SESSION_MAX_AGE = 8 * 3600

@@ -20,7 +20,7 @@ from outreach.web.api.runner import PageRunner
 from outreach.web.auth.models import Role
 from outreach.web.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
 from outreach.web.dashboard import charts
-from outreach.web.dashboard.templates import templates
+from outreach.web.pages import templates
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=[Depends(page_user)])
 

@@ -7,7 +7,7 @@ from datetime import time, timedelta
 import pytest
 
 from campaigns.followups.schedule import QuietHours, due_times
-from campaigns.followups.schemas import FollowupsSpec, parse_offset, validate_followups
+from campaigns.registry.series import FollowupsSpec, parse_offset, validate_followups
 from tests.support.followups import SERIES, baku
 
 QUIET = QuietHours(time(22, 0), time(8, 0))

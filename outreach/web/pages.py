@@ -1,4 +1,4 @@
-"""The Jinja2 environment of the dashboard and login pages."""
+"""The Jinja2 environment of every server-rendered page (login, dashboard)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi.templating import Jinja2Templates
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
-STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 

@@ -1,0 +1,59 @@
+"""The interaction log as a rollup source: counts by channel and kind, and contact presence."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaigns.registry.models import Interaction
+from campaigns.reports.metrics import Metric
+from campaigns.reports.sources.base import CountKey, TableSource, hour_bucket, parse_hour
+
+
+class InteractionSource(TableSource):
+    """Interactions: one per message or call, counted by channel and by kind."""
+
+    def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
+        t = Interaction
+        hour = hour_bucket(session, t.created_at)
+        cells = (hour, t.campaign_id, t.channel, t.language, t.kind)
+        query = (
+            select(*cells, func.count())
+            .where(t.created_at >= start, t.created_at < end)
+            .group_by(*cells)
+        )
+        out: Counter[CountKey] = Counter()
+        for bucket, campaign_id, channel, language, kind, n in session.execute(query):
+            cell = (parse_hour(bucket), campaign_id or 0, str(channel), language or "")
+            out[(*cell, Metric.INTERACTIONS, "")] += n
+            out[(*cell, Metric.KIND, str(kind))] += n
+        return out
+
+
+def presence_rows(
+    session: Session,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    low: int | None = None,
+    high: int | None = None,
+) -> Iterator[tuple[datetime, int, str, str, str]]:
+    """Yields (time, campaign, channel, language, contact id) of interactions, oldest first."""
+    t = Interaction
+    query = select(t.created_at, t.campaign_id, t.channel, t.language, t.contact_id)
+    if start is not None:
+        query = query.where(t.created_at >= start)
+    if end is not None:
+        query = query.where(t.created_at < end)
+    if low is not None:
+        query = query.where(t.id > low)
+    if high is not None:
+        query = query.where(t.id <= high)
+    for at, campaign_id, channel, language, contact in session.execute(
+        query.order_by(t.created_at).execution_options(yield_per=20_000)
+    ):
+        yield at, campaign_id or 0, str(channel), language or "", contact

@@ -1,0 +1,58 @@
+"""What every command starts from: settings, a migrated AppContext, and campaigns loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from campaigns.registry.service import InvalidCampaignFile, load_file
+from outreach.core.context import AppContext
+from outreach.core.db import SchemaError, session_scope, upgrade_schema
+from outreach.core.logs import setup_logging
+from outreach.core.settings import ConfigError, Settings
+
+console = Console()
+
+
+def cli_settings(**overrides: Any) -> Settings:
+    """Reads settings; uses the demo secrets beside the database when they exist."""
+    settings = Settings(**overrides)
+    if not settings.demo and not settings.twilio_auth_token and settings.secrets_path().exists():
+        settings = settings.model_copy(update={"demo": True})
+    try:
+        return settings.ensure_secrets()
+    except ConfigError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def open_context(settings: Settings | None = None, *, logs: bool = False) -> AppContext:
+    """Builds the context of a command: settings, engine, schema at head (or exit 3)."""
+    settings = settings or cli_settings()
+    if logs:
+        setup_logging(settings.log_level)
+    ctx = AppContext.from_settings(settings)
+    try:
+        upgrade_schema(ctx.engine)
+    except SchemaError as exc:
+        console.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(3) from exc
+    return ctx
+
+
+def load_campaigns(ctx: AppContext, path: Path) -> None:
+    """Applies a campaigns file and prints what changed; exits 1 on an invalid file."""
+    try:
+        with session_scope(ctx.sessions) as session:
+            result = load_file(session, path)
+    except InvalidCampaignFile as exc:
+        for problem in exc.problems:
+            console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"loaded {path.name}: {len(result.created)} created, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged"
+    )
