@@ -43,7 +43,7 @@ class CallGateway(Protocol):
 
 
 def gateway_of(ctx: AppContext) -> CallGateway:
-    """Returns the gateway in ctx.extras["gateway"] (tests put a fake there) or Twilio's."""
+    """Returns the context's gateway (tests put a fake there) or Twilio's."""
     from outreach.core.gateway import get_gateway
 
     return get_gateway(ctx)

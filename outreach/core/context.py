@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.core.db import make_engine, make_session_factory, utcnow
+from outreach.core.gateway import TwilioGateway
 from outreach.core.privacy import NumberVault, contact_id
 from outreach.core.settings import Settings
 
@@ -21,7 +22,9 @@ class AppContext:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = utcnow
-    # Filled by later layers (the Twilio gateway, the scheduler); kept loose to avoid cycles.
+    # The Twilio client, built on first use (outreach.core.gateway.get_gateway); tests set a fake.
+    gateway: TwilioGateway | None = None
+    # Per-process objects of the web layer (the login throttle), by name.
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
 import requests
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
@@ -15,7 +15,6 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from outreach.core.context import AppContext
 from outreach.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -209,9 +208,15 @@ def classify(*, status: int | None, code: int | None, message: str = "") -> Gate
     )
 
 
-def get_gateway(ctx: AppContext) -> TwilioGateway:
+class HasGateway(Protocol):
+    """What holds a process's gateway (the AppContext)."""
+
+    settings: Settings
+    gateway: TwilioGateway | None
+
+
+def get_gateway(ctx: HasGateway) -> TwilioGateway:
     """Returns the context's gateway, building and caching one from its settings."""
-    gateway = ctx.extras.get("gateway")
-    if gateway is None:
-        gateway = ctx.extras.setdefault("gateway", TwilioGateway.from_settings(ctx.settings))
-    return cast(TwilioGateway, gateway)
+    if ctx.gateway is None:
+        ctx.gateway = TwilioGateway.from_settings(ctx.settings)
+    return ctx.gateway

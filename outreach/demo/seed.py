@@ -303,8 +303,8 @@ def seed(
     from outreach.core.gateway import TwilioGateway
 
     register_voice_opt_in()  # as the app does: "press 1 for SMS" enrols the caller
-    previous = (ctx.clock, ctx.extras.get("gateway"))
-    ctx.extras["gateway"] = TwilioGateway.from_settings(
+    previous = (ctx.clock, ctx.gateway)
+    ctx.gateway = TwilioGateway.from_settings(
         ctx.settings, http_client=OfflineTwilio(), sleep=lambda _s: None
     )
     finish = end or ctx.clock()
@@ -319,6 +319,6 @@ def seed(
     finally:
         ctx.clock = previous[0]
         if previous[1] is None:
-            ctx.extras.pop("gateway", None)
+            ctx.gateway = None
         else:
-            ctx.extras["gateway"] = previous[1]
+            ctx.gateway = previous[1]

@@ -97,7 +97,7 @@ def fake_gateway(
 ) -> FakeTwilioHttp:
     """Installs a gateway over a fake HttpClient in the context; returns the fake."""
     http = http or FakeTwilioHttp()
-    ctx.extras["gateway"] = TwilioGateway(
+    ctx.gateway = TwilioGateway(
         account_sid=ctx.settings.twilio_account_sid,
         auth_token=ctx.settings.twilio_auth_token,
         http_client=http,

@@ -21,7 +21,7 @@ def test_no_raw_caller_number_in_database_or_logs(
     caplog.set_level(logging.DEBUG)
     loaded.clock = lambda: OPEN
     gateway = FakeGateway()
-    loaded.extras["gateway"] = gateway
+    loaded.gateway = gateway
     for number in CALLERS:
         call = Caller(client, RADIO, caller=number)
         call.start()

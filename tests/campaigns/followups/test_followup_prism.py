@@ -36,7 +36,7 @@ NOON = baku(2027, 3, 1, 12, 0)
 
 def _point_at(ctx: AppContext, server: Prism) -> None:
     ctx.settings.twilio_api_base_url = server.base_url
-    ctx.extras.pop("gateway", None)
+    ctx.gateway = None
 
 
 def _enrol(ctx: AppContext, campaign_id: int, number: str = PERSON, now=NOON) -> None:  # type: ignore[no-untyped-def]

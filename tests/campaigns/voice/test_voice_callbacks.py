@@ -21,7 +21,7 @@ from tests.support.voice import CALLER, OPEN, TV, Caller, FakeGateway, record, v
 @pytest.fixture
 def gateway(loaded: AppContext) -> FakeGateway:
     fake = FakeGateway()
-    loaded.extras["gateway"] = fake
+    loaded.gateway = fake
     loaded.clock = lambda: OPEN
     return fake
 

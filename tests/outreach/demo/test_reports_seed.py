@@ -23,7 +23,7 @@ def test_seeded_traffic_is_anonymous_and_spikes_after_airings(loaded: AppContext
     from outreach.core.gateway import TwilioGateway
     from outreach.demo.seed import OfflineTwilio
 
-    loaded.extras["gateway"] = TwilioGateway.from_settings(
+    loaded.gateway = TwilioGateway.from_settings(
         loaded.settings, http_client=OfflineTwilio(), sleep=lambda _s: None
     )
     start = END - timedelta(days=2)
