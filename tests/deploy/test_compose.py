@@ -1,7 +1,8 @@
 """compose.yaml: valid against the Compose Specification's JSON schema, and the topology it says.
 
 Docker has no daemon on the test machines, so nothing here starts a container. The schema is
-compose-spec/compose-spec's schema/compose-spec.json (Apache-2.0), vendored beside this file.
+compose-spec/compose-spec's schema/compose-spec.json (Apache-2.0) at commit 170098ba07d9
+(2026-06-23), vendored beside this file.
 `docker compose config` (or Debian's docker-compose v1) also runs when one is installed.
 """
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
+from outreach.core.settings import Settings
 from tests.support.app import DEMO_FILE, ROOT, TEST_TOKEN, make_settings
 from tests.support.processes import (
     NGINX,
@@ -28,11 +29,17 @@ from tests.support.processes import (
     service_env,
     wait_until,
 )
+from webhooks.security import MAX_FORM_BYTES
 
 needs_nginx = pytest.mark.skipif(not NGINX, reason="nginx is not installed (apt-get install nginx)")
 COMPOSE_CONF = ROOT / "deploy" / "nginx" / "outreach.conf"
 TWILIO_TIMEOUT_SECONDS = 15
 WEBHOOK_CAP, API_CAP = "64k", "1m"  # the service's 64 KiB webhook and 1 MiB API body caps
+NGINX_UNITS = {"k": 1024, "m": 1024 * 1024}
+
+
+def size_in_bytes(size: str) -> int:
+    return int(size[:-1]) * NGINX_UNITS[size[-1]]
 
 
 def test_compose_copy_is_the_template_rendered_for_the_two_replicas() -> None:
@@ -56,6 +63,12 @@ def test_every_timeout_ends_before_twilios_and_the_body_caps_match_the_service()
         "client_header_timeout",
     }
     assert all(int(seconds) < TWILIO_TIMEOUT_SECONDS for _, seconds in timeouts), timeouts
+    assert size_in_bytes(WEBHOOK_CAP) == MAX_FORM_BYTES
+    api_limit = Settings.model_fields.get(
+        "body_limit_api"
+    )  # the service's API cap, once it has one
+    if api_limit is not None:
+        assert size_in_bytes(API_CAP) == api_limit.default
     server_level = conf.split("location", 1)[0]
     assert f"client_max_body_size {WEBHOOK_CAP};" in server_level
     api = conf.split("location /api/", 1)[1].split("}", 1)[0]
@@ -115,7 +128,7 @@ def two_services_behind_nginx(tmp_path: Path) -> Iterator[tuple[Nginx, list[Outr
     try:
         for port, service in zip(ports, services, strict=True):
             wait_until(
-                lambda port=port: answers(f"http://127.0.0.1:{port}/healthz"),  # type: ignore[misc]
+                lambda port=port: answers(f"http://127.0.0.1:{port}/healthz"),
                 f"outreach serve on {port}",
                 [service.log],
             )
@@ -159,5 +172,6 @@ def test_signed_sms_through_nginx_gets_the_keyword_reply_from_either_process(
     assert wrong.status_code == 403
     too_big = httpx.post(nginx.url + "/twilio/sms", data={"Body": "x" * 70_000})
     assert too_big.status_code == 413
+    assert "Request Entity Too Large" in too_big.text  # nginx refused it: no process read it
     assert httpx.get(nginx.url + "/metrics").status_code == 404
     assert httpx.get(nginx.url + "/healthz").status_code == 200
