@@ -4,9 +4,7 @@
 # Python 3.11 runtime with no compiler, no source tree and no secrets. Configuration comes from
 # the environment at run time (see .env.example and compose.yaml).
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-
-FROM ${PYTHON_IMAGE} AS build
+FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 # Only what the wheel is built from (.dockerignore keeps out tests, venvs, databases and .env).
@@ -17,7 +15,7 @@ COPY webhooks ./webhooks
 COPY ivr_flows ./ivr_flows
 RUN pip wheel --wheel-dir /wheels .
 
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

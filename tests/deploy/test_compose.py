@@ -99,6 +99,7 @@ def test_forwarded_headers_are_trusted_from_nginxs_fixed_address_only() -> None:
     assert ipaddress.ip_address(nginx_address) in subnet
     for name in REPLICAS:
         assert services[name]["environment"]["OUTREACH_TRUSTED_PROXIES"] == nginx_address
+        assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == nginx_address  # uvicorn's
         assert ipaddress.ip_address(services[name]["networks"]["edge"]["ipv4_address"]) in subnet
     # nginx cannot reach the database.
     assert set(services["nginx"]["networks"]) == {"edge"}
