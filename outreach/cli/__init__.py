@@ -12,6 +12,7 @@ from outreach.cli.flows import call_cmd, flows_app
 from outreach.cli.followups import followups_app, worker
 from outreach.cli.reports import report, rollups_app
 from outreach.cli.retention import retention_app
+from outreach.cli.secrets import secrets_app
 from outreach.cli.service import db_app, serve, text
 from outreach.cli.users import users_app
 
@@ -37,6 +38,7 @@ for group, name in (
     (rollups_app, "rollups"),
     (export_app, "export"),
     (retention_app, "retention"),
+    (secrets_app, "secrets"),
 ):
     app.add_typer(group, name=name)
 

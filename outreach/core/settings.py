@@ -111,17 +111,29 @@ def _env_name(field: str) -> str:
     return f"OUTREACH_{field.upper()}"
 
 
+def env_name(field: str) -> str:
+    """Returns the environment variable that sets a field: its first alias, or OUTREACH_NAME."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"{Settings.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def generate_secrets() -> dict[str, str]:
+    """Returns fresh values for the service's own secrets (Twilio's auth token is Twilio's)."""
+    return {
+        "hash_key": secrets.token_hex(32),
+        "encryption_key": Fernet.generate_key().decode(),
+        "session_secret": secrets.token_hex(32),
+    }
+
+
 def _load_or_create_demo_secrets(path: Path) -> dict[str, str]:
     if path.exists():
         data: dict[str, str] = json.loads(path.read_text())
     else:
         data = {}
-    fresh = {
-        "hash_key": secrets.token_hex(32),
-        "encryption_key": Fernet.generate_key().decode(),
-        "session_secret": secrets.token_hex(32),
-        "twilio_auth_token": secrets.token_hex(16),
-    }
+    fresh = {**generate_secrets(), "twilio_auth_token": secrets.token_hex(16)}
     changed = False
     for key, value in fresh.items():
         if not data.get(key):
