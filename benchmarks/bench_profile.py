@@ -1,0 +1,89 @@
+"""Where a server spends its time under load: py-spy on its processes, summed by function.
+
+py-spy (PyPI: pip install py-spy) samples every thread of the server's processes during one
+extra round (not counted in the results). `--format raw` writes collapsed stacks
+("frame;frame;… count", frames as "function (file:line)"), summed here into the share of
+samples each function is on the stack of (inclusive) and at the top of (self).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^:()]*)(?::\d+)?\)$")
+SITE = re.compile(r".*/(site-packages|lib/python3\.\d+)/")
+
+
+def py_spy() -> str | None:
+    """The py-spy executable (beside this Python first), or None."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def start(pid: int, seconds: float, out: Path, *, idle: bool) -> subprocess.Popen[bytes]:
+    """Starts `py-spy record` on pid and its subprocesses for `seconds`."""
+    exe = py_spy()
+    if exe is None:
+        raise RuntimeError("py-spy is not installed (pip install py-spy)")
+    argv = [exe, "record", "--pid", str(pid), "--subprocesses", "--rate", "200"]
+    argv += ["--duration", str(max(1, round(seconds))), "--format", "raw", "-o", str(out)]
+    if idle:
+        argv.append("--idle")
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+
+
+def _name(frame: str) -> str:
+    match = FRAME.match(frame.strip())
+    if match is None:
+        return frame.strip()
+    where = SITE.sub("", match["file"])
+    return f"{match['func']} ({where})"
+
+
+@dataclass
+class Summary:
+    samples: int
+    inclusive: list[tuple[str, float]]
+    own: list[tuple[str, float]]
+
+
+def summarise(raw: Path, top: int = 25) -> Summary:
+    """Sums collapsed stacks into the top functions by inclusive and by self share."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [
+            _name(f) for f in stack.split(";") if f and not f.startswith(("process ", "thread "))
+        ]
+        if not frames:
+            continue
+        total += count
+        for name in set(frames):
+            inclusive[name] += count
+        own[frames[-1]] += count
+    share = 100.0 / total if total else 0.0
+    return Summary(
+        samples=total,
+        inclusive=[(n, c * share) for n, c in inclusive.most_common(top)],
+        own=[(n, c * share) for n, c in own.most_common(top)],
+    )
+
+
+def markdown(summary: Summary, title: str) -> str:
+    lines = [f"#### {title} ({summary.samples} samples)", ""]
+    lines += ["| inclusive % | function |", "|---:|---|"]
+    lines += [f"| {pct:.1f} | `{name}` |" for name, pct in summary.inclusive]
+    lines += ["", "| self % | function |", "|---:|---|"]
+    lines += [f"| {pct:.1f} | `{name}` |" for name, pct in summary.own]
+    return "\n".join(lines) + "\n"
