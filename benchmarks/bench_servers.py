@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 HERE = Path(__file__).resolve().parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PROBLEM = re.compile(rb"\b(ERROR|CRITICAL|Traceback)\b|\bWARNING\b")
 
 
@@ -143,6 +144,19 @@ class Server:
                 Memory(pid, role, _mb(status.get("VmHWM", "")), _mb(status.get("VmRSS", "")))
             )
         return out
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server's processes used so far (all their threads)."""
+        if self.process is None:
+            return 0.0
+        ticks = 0
+        for pid in [self.process.pid, *_children(self.process.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14, 15)
+        return ticks / CLOCK_TICKS
 
     def problems(self) -> int:
         """Counts the ERROR/WARNING/Traceback lines logged since the last call."""

@@ -19,7 +19,9 @@ Closed loop (default): wrk (Debian: apt-get install -y wrk; `--driver python` us
 `--connections` connections. Open loop (`--rate R`): R requests/s offered on a schedule,
 latency counted from when each request was due (no coordinated omission), Python only.
 Printed: requests/s, p50, p99 and errors per round and their medians, Outreach/floor ratios,
-peak RSS (VmHWM) per server process, and ERROR/WARNING lines the servers logged.
+server CPU time per request (user + system of all its processes and threads: steadier than
+requests/s when other jobs share the machine), peak RSS (VmHWM) per server process, and the
+ERROR/WARNING lines the servers logged.
 """
 
 from __future__ import annotations
@@ -63,6 +65,12 @@ class Round:
     result: LoadResult
     memory: list[Memory]
     logged_problems: int
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Server CPU per answered request: steadier than req/s on a shared machine."""
+        return 1000 * self.cpu_seconds / self.result.requests if self.result.requests else 0.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -207,9 +215,13 @@ class Bench:
         for number in range(1, args.rounds + 1):
             lanes = self._lanes(scenario, args.duration)
             for target in self.targets(scenario):
-                result = self.drive(target, scenario, lanes, args.duration)
                 server = self.servers["floor" if target == "ceiling" else target]
-                done = Round(scenario, target, number, result, server.memory(), server.problems())
+                cpu = server.cpu_seconds()
+                result = self.drive(target, scenario, lanes, args.duration)
+                cpu = server.cpu_seconds() - cpu
+                done = Round(
+                    scenario, target, number, result, server.memory(), server.problems(), cpu
+                )
                 self.rounds.append(done)
                 self.best_rps = max(self.best_rps, result.rps)
                 print(_round_line(done), flush=True)
@@ -246,7 +258,8 @@ def _round_line(r: Round) -> str:
     return (
         f"  {r.scenario:5} round {r.round} {r.target:8} {res.rps:8.1f} req/s  "
         f"p50 {res.p50_ms:7.1f} ms  p99 {res.p99_ms:7.1f} ms  errors {res.errors}"
-        f"{extra}  peak RSS {_rss(r.memory)}  logged {r.logged_problems}{sample}"
+        f"{extra}  CPU {r.cpu_ms_per_request:.2f} ms/req  peak RSS {_rss(r.memory)}  "
+        f"logged {r.logged_problems}{sample}"
     )
 
 
@@ -274,6 +287,7 @@ def summary(rounds: list[Round]) -> dict[str, dict[str, dict[str, float]]]:
                 "rps": _median([r.result.rps for r in mine]),
                 "p50_ms": _median([r.result.p50_ms for r in mine]),
                 "p99_ms": _median([r.result.p99_ms for r in mine]),
+                "cpu_ms_per_request": _median([r.cpu_ms_per_request for r in mine]),
                 "errors": float(sum(r.result.errors for r in mine)),
                 "wrapped": float(sum(r.result.wrapped for r in mine)),
                 "requests": float(sum(r.result.requests for r in mine)),
@@ -291,18 +305,21 @@ def report(bench: Bench, title: str) -> str:
     rate = bench.args.rate > 0
     for scenario, targets in rows.items():
         lines += [f"**{scenario}**", ""]
-        head = "| server | req/s per round | req/s (median) | p50 ms | p99 ms | errors "
+        head = (
+            "| server | req/s per round | req/s (median) | p50 ms | p99 ms | CPU ms/req | errors "
+        )
         head += "| peak RSS MB | logged warn/err |"
         lines += [
             head + (" offered req/s | client lag p99 ms |" if rate else ""),
-            "|---|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if rate else ""),
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if rate else ""),
         ]
         for target, s in targets.items():
             mine = [r for r in bench.rounds if r.scenario == scenario and r.target == target]
             per_round = ", ".join(f"{r.result.rps:.0f}" for r in mine)
             row = (
                 f"| {target} | {per_round} | {s['rps']:.0f} | {s['p50_ms']:.1f} | "
-                f"{s['p99_ms']:.1f} | {s['errors']:.0f} | {_rss(mine[-1].memory)} | "
+                f"{s['p99_ms']:.1f} | {s['cpu_ms_per_request']:.2f} | {s['errors']:.0f} | "
+                f"{_rss(mine[-1].memory)} | "
                 f"{s['logged_problems']:.0f} |"
             )
             if rate:
@@ -313,7 +330,9 @@ def report(bench: Bench, title: str) -> str:
             lines.append(
                 f"| **Outreach / floor** | | **{ours['rps'] / floor['rps']:.2f}×** | "
                 f"{_ratio(ours['p50_ms'], floor['p50_ms'])} | "
-                f"{_ratio(ours['p99_ms'], floor['p99_ms'])} | | | |" + (" | |" if rate else "")
+                f"{_ratio(ours['p99_ms'], floor['p99_ms'])} | "
+                f"{_ratio(ours['cpu_ms_per_request'], floor['cpu_ms_per_request'])} | | | |"
+                + (" | |" if rate else "")
             )
         wrapped = sum(s["wrapped"] for s in targets.values())
         if wrapped:

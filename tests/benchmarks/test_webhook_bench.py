@@ -39,6 +39,7 @@ def assert_all_answered(data: dict[str, Any], scenarios: tuple[str, ...]) -> Non
             assert row["errors"] == 0, (scenario, target, row, data["rounds"])
             assert row["wrapped"] == 0, (scenario, target, row)
             assert row["peak_rss_mb"] > 0, (scenario, target, row)
+            assert row["cpu_ms_per_request"] > 0, (scenario, target, row)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
