@@ -229,25 +229,23 @@ class Bench:
             self.profile(scenario)
 
     def profile(self, scenario: str) -> None:
-        """One extra Outreach round under py-spy (CPU samples, then with idle threads)."""
+        """Extra Outreach rounds under py-spy: who holds the GIL, then every busy thread."""
         folder: Path = self.args.profile
         folder.mkdir(parents=True, exist_ok=True)
         pid = self.servers["outreach"].process.pid  # type: ignore[union-attr]
-        for idle in (False, True):
-            raw = folder / f"{scenario}-{'wall' if idle else 'cpu'}.txt"
-            spy = bench_profile.start(pid, self.args.duration, raw, idle=idle)
+        seconds = self.args.duration
+        for mode in bench_profile.MODES:
+            raw = folder / f"{scenario}-{mode}.txt"
+            spy = bench_profile.start(pid, seconds + 1, raw, mode=mode)
             time.sleep(1.0)  # py-spy attaches
-            self.drive(
-                "outreach", scenario, self._lanes(scenario, self.args.duration), self.args.duration
-            )
-            _, err = spy.communicate(timeout=self.args.duration + 60)
+            self.drive("outreach", scenario, self._lanes(scenario, seconds), seconds)
+            _, err = spy.communicate(timeout=seconds + 60)
             if not raw.exists():
                 print(f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}")
                 continue
-            kind = "wall clock (idle threads too)" if idle else "CPU (running threads)"
-            title = f"{scenario}, {kind}"
-            table = bench_profile.markdown(bench_profile.summarise(raw), title)
-            (folder / f"{scenario}-{'wall' if idle else 'cpu'}.md").write_text(table)
+            title = f"Outreach, {scenario}, py-spy --{'gil' if mode == 'gil' else 'idle'}"
+            table = bench_profile.markdown(bench_profile.summarise(raw, top=40), title)
+            (folder / f"{scenario}-{mode}.md").write_text(table)
             print(table)
 
 
