@@ -6,9 +6,10 @@ counted in the results), twice:
 - "wall": every thread, idle or not. Samples of idle threads (a thread-pool worker waiting
   for work, the event loop waiting in select) are left out and counted apart, so what is
   left is time spent on requests, running or blocked (a lock, the database).
-`--format raw` writes collapsed stacks ("frame;frame;… count", frames "function (file:line)"),
-summed here into the share of samples each function is on the stack of (inclusive) and at
-the top of (self).
+`--format raw` writes collapsed stacks ("frame;frame;… count", frames "function (file:line)").
+Each sample is put in one category (CATEGORIES: the innermost frame that matches one says
+where the time went), and the tables give each category's share, each function's share at
+the top of the stack (self), and Outreach's own functions' share on the stack (inclusive).
 """
 
 from __future__ import annotations
@@ -40,6 +41,47 @@ IDLE = {
 }
 
 
+# (category, text a frame contains); a sample goes to the innermost frame that matches.
+CATEGORIES = (
+    ("logging", "logging/__init__.py"),
+    ("Twilio signature check", "twilio/request_validator.py"),
+    ("TwiML rendering", "twilio/twiml"),
+    ("form parsing", "formparsers.py"),
+    ("form parsing", "python_multipart"),
+    ("DB pool: waiting, connect, PRAGMAs", "_sqlite_pragmas"),
+    ("DB pool: waiting, connect, PRAGMAs", "DefaultDialect.connect"),
+    ("DB pool: waiting, connect, PRAGMAs", "DefaultDialect.do_close"),
+    ("DB pool: waiting, connect, PRAGMAs", "sqlalchemy/pool/"),
+    ("DB pool: waiting, connect, PRAGMAs", "sqlalchemy/util/queue.py"),
+    ("DB driver: SQL execution, lock waits", "DefaultDialect.do_"),
+    ("DB driver: SQL execution, lock waits", "CursorFetchStrategy"),
+    ("DB driver: SQL execution, lock waits", "psycopg/"),
+    ("SQLAlchemy (ORM, compile, results)", "sqlalchemy/"),
+    ("flow engine (ivr_flows)", "ivr_flows/"),
+    ("YAML", "yaml/"),
+    ("Outreach code", "campaigns/"),
+    ("Outreach code", "webhooks/"),
+    ("Outreach code", "outreach/core/"),
+    ("FastAPI dependencies / validation", "fastapi/dependencies"),
+    ("FastAPI dependencies / validation", "pydantic"),
+    ("thread hand-off (anyio)", "anyio/"),
+    ("middleware and routing", "starlette/"),
+    ("middleware and routing", "fastapi/"),
+    ("HTTP server (uvicorn, h11)", "uvicorn/"),
+    ("HTTP server (uvicorn, h11)", "h11/"),
+    ("event loop (asyncio)", "asyncio/"),
+)
+OWN = ("campaigns/", "webhooks/", "outreach/core/", "ivr_flows/")
+
+
+def category(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, text in CATEGORIES:
+            if text in frame:
+                return name
+    return "other"
+
+
 def start(pid: int, seconds: float, out: Path, *, mode: str) -> subprocess.Popen[bytes]:
     """Starts `py-spy record` on pid and its subprocesses for `seconds` (mode: gil | wall)."""
     exe = py_spy()
@@ -63,12 +105,14 @@ def _name(frame: str) -> str:
 class Summary:
     samples: int
     idle: int
-    inclusive: list[tuple[str, float]]
+    categories: list[tuple[str, float]]
+    outreach: list[tuple[str, float]]
     own: list[tuple[str, float]]
 
 
-def summarise(raw: Path, top: int = 25) -> Summary:
-    """Sums collapsed stacks into the top functions by inclusive and by self share."""
+def summarise(raw: Path, top: int = 20) -> Summary:
+    """Sums collapsed stacks into category shares and the top functions."""
+    categories: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = idle = 0
@@ -86,14 +130,17 @@ def summarise(raw: Path, top: int = 25) -> Summary:
             idle += count
             continue
         total += count
+        categories[category(frames)] += count
         for name in set(frames):
-            inclusive[name] += count
+            if name.split(" (", 1)[-1].startswith(OWN):
+                inclusive[name] += count
         own[frames[-1]] += count
     share = 100.0 / total if total else 0.0
     return Summary(
         samples=total,
         idle=idle,
-        inclusive=[(n, c * share) for n, c in inclusive.most_common(top)],
+        categories=[(n, c * share) for n, c in categories.most_common()],
+        outreach=[(n, c * share) for n, c in inclusive.most_common(top)],
         own=[(n, c * share) for n, c in own.most_common(top)],
     )
 
@@ -101,8 +148,10 @@ def summarise(raw: Path, top: int = 25) -> Summary:
 def markdown(summary: Summary, title: str) -> str:
     lines = [f"#### {title}", ""]
     lines += [f"{summary.samples} samples ({summary.idle} more of idle threads left out).", ""]
-    lines += ["| inclusive % | function |", "|---:|---|"]
-    lines += [f"| {pct:.1f} | `{name}` |" for name, pct in summary.inclusive]
+    lines += ["| % of samples | where (innermost matching frame) |", "|---:|---|"]
+    lines += [f"| {pct:.1f} | {name} |" for name, pct in summary.categories]
+    lines += ["", "| inclusive % | Outreach function |", "|---:|---|"]
+    lines += [f"| {pct:.1f} | `{name}` |" for name, pct in summary.outreach]
     lines += ["", "| self % | function |", "|---:|---|"]
     lines += [f"| {pct:.1f} | `{name}` |" for name, pct in summary.own]
     return "\n".join(lines) + "\n"

@@ -244,7 +244,7 @@ class Bench:
                 print(f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}")
                 continue
             title = f"Outreach, {scenario}, py-spy --{'gil' if mode == 'gil' else 'idle'}"
-            table = bench_profile.markdown(bench_profile.summarise(raw, top=40), title)
+            table = bench_profile.markdown(bench_profile.summarise(raw), title)
             (folder / f"{scenario}-{mode}.md").write_text(table)
             print(table)
 
