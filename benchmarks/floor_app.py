@@ -1,0 +1,195 @@
+"""The floor: the least code that does the real work of Outreach's webhooks, for comparison.
+
+    FLOOR_DATABASE_URL=sqlite:////tmp/floor.db FLOOR_AUTH_TOKEN=... FLOOR_HASH_KEY=... \
+        python -m uvicorn --factory floor_app:create_app --app-dir benchmarks --port 8100
+
+Each webhook parses the form, checks X-Twilio-Signature (twilio's RequestValidator, for
+FLOOR_PUBLIC_URL + path + query), hashes the caller with HMAC-SHA256, does its one database
+write and answers TwiML built with the twilio library:
+- POST /twilio/sms: finds the keyword's reply in memory (the demo campaigns file), inserts
+  one message row, answers <Message>.
+- POST /twilio/voice: inserts one call row, answers a <Say> and a <Gather> posting to step 1.
+- POST /twilio/voice/step?seq=N: reads the call row, and if N is its step, moves it on (one
+  UPDATE) and answers the next <Gather>; a stale step gets the stored answer again.
+- POST /ceiling: no work at all, static TwiML (what the framework itself costs).
+
+The database is SQLite (WAL, synchronous=NORMAL, autocommit, one connection per process) or
+PostgreSQL (psycopg, autocommit). The handlers are `async` and call the database inline:
+each statement takes tens of microseconds, less than handing it to a thread would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from bench_traffic import DEMO_FILE, demo_keywords
+from fastapi import FastAPI, Request, Response
+from sqlalchemy.engine import make_url
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+TWIML = "application/xml"
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS floor_messages (id {serial} PRIMARY KEY, sid TEXT UNIQUE "
+    "NOT NULL, contact TEXT NOT NULL, number TEXT NOT NULL, keyword TEXT, reply TEXT, "
+    "created_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS floor_calls (id {serial} PRIMARY KEY, sid TEXT UNIQUE "
+    "NOT NULL, contact TEXT NOT NULL, number TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "state TEXT NOT NULL, last_twiml TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL)",
+)
+DEFAULT_REPLY = "Text one of the campaign keywords."
+PROMPT = ("Salam! Miqrasiya Məlumat Mərkəzi.", "Google.tr-TR-Standard-A", "tr-TR")
+
+
+class Store:
+    """One connection; `?` placeholders for SQLite, `%s` for PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.sqlite = url.startswith("sqlite")
+        if self.sqlite:
+            path = url.split("///", 1)[-1]
+            self.conn: Any = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA busy_timeout=30000")
+        else:
+            dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+            self.conn = psycopg.connect(dsn, autocommit=True)
+
+    def execute(self, sql: str, params: tuple[Any, ...]) -> Any:
+        if not self.sqlite:
+            sql = sql.replace("?", "%s")
+        return self.conn.execute(sql, params)
+
+    def create_schema(self) -> None:
+        serial = "INTEGER" if self.sqlite else "BIGSERIAL"
+        for statement in SCHEMA:
+            self.conn.execute(statement.format(serial=serial))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def create_schema(url: str) -> None:
+    """Creates the floor's two tables (run once before the server starts)."""
+    store = Store(url)
+    store.create_schema()
+    store.close()
+
+
+def _gather(public_url: str, seq: int, text: str) -> str:
+    response = VoiceResponse()
+    gather = response.gather(
+        input="dtmf",
+        action=f"{public_url}/twilio/voice/step?seq={seq}",
+        method="POST",
+        timeout=6,
+        num_digits=1,
+        action_on_empty_result=True,
+    )
+    gather.say(text, voice=PROMPT[1], language=PROMPT[2])
+    return str(response)
+
+
+def create_app() -> FastAPI:
+    """Builds the floor app from FLOOR_* environment variables."""
+    url = os.environ.get("FLOOR_DATABASE_URL", "sqlite:///./floor.db")
+    public_url = os.environ.get("FLOOR_PUBLIC_URL", "http://127.0.0.1:8100").rstrip("/")
+    validator = RequestValidator(os.environ.get("FLOOR_AUTH_TOKEN", ""))
+    hash_key = os.environ.get("FLOOR_HASH_KEY", "floor").encode()
+    campaigns = Path(os.environ.get("FLOOR_CAMPAIGNS_FILE", str(DEMO_FILE)))
+    replies = {(n, k.casefold()): reply for n, k, _lang, reply in demo_keywords(campaigns)}
+    state: dict[str, Store] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state["db"] = Store(url)
+        yield
+        state["db"].close()
+
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def signed(request: Request) -> dict[str, str] | None:
+        form = await request.form()
+        target = public_url + request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        if not validator.validate(target, form, request.headers.get("X-Twilio-Signature", "")):
+            return None
+        return {key: str(value) for key, value in form.items()}
+
+    def contact(number: str) -> str:
+        return hmac.new(hash_key, number.encode(), hashlib.sha256).hexdigest()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/ceiling")
+    async def ceiling() -> Response:
+        return Response(content=str(MessagingResponse().message("ok")), media_type=TWIML)
+
+    @app.post("/twilio/sms")
+    async def sms(request: Request) -> Response:
+        form = await signed(request)
+        if form is None:
+            return Response(status_code=403)
+        number, body = form.get("To", ""), form.get("Body", "")
+        words = body.split()
+        keyword = words[0].strip("?!.,").casefold() if words else ""
+        reply = replies.get((number, keyword), DEFAULT_REPLY)
+        state["db"].execute(
+            "INSERT INTO floor_messages (sid, contact, number, keyword, reply, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (form["MessageSid"], contact(form["From"]), number, keyword, reply, time.time()),
+        )
+        response = MessagingResponse()
+        response.message(reply)
+        return Response(content=str(response), media_type=TWIML)
+
+    @app.post("/twilio/voice")
+    async def call_entry(request: Request) -> Response:
+        form = await signed(request)
+        if form is None:
+            return Response(status_code=403)
+        twiml = _gather(public_url, 1, PROMPT[0])
+        state["db"].execute(
+            "INSERT INTO floor_calls (sid, contact, number, seq, state, last_twiml, started_at) "
+            "VALUES (?, ?, ?, 1, ?, ?, ?)",
+            (form["CallSid"], contact(form["From"]), form["To"], "{}", twiml, time.time()),
+        )
+        return Response(content=twiml, media_type=TWIML)
+
+    @app.post("/twilio/voice/step")
+    async def call_step(request: Request) -> Response:
+        form = await signed(request)
+        if form is None:
+            return Response(status_code=403)
+        db, sid = state["db"], form["CallSid"]
+        row = db.execute("SELECT seq, state, last_twiml FROM floor_calls WHERE sid = ?", (sid,))
+        found = row.fetchone()
+        if found is None:
+            return Response(status_code=404)
+        seq, raw_state, last_twiml = found
+        if request.query_params.get("seq") != str(seq):
+            return Response(content=last_twiml, media_type=TWIML)
+        keys = json.loads(raw_state).get("keys", "") + form.get("Digits", "")
+        twiml = _gather(public_url, seq + 1, f"Step {seq + 1}.")
+        db.execute(
+            "UPDATE floor_calls SET seq = ?, state = ?, last_twiml = ? WHERE sid = ? AND seq = ?",
+            (seq + 1, json.dumps({"keys": keys}), twiml, sid, seq),
+        )
+        return Response(content=twiml, media_type=TWIML)
+
+    return app
