@@ -123,7 +123,7 @@ def test_a_50_mb_body_does_not_grow_the_real_service(
 ) -> None:
     with running_service(f"sqlite:///{tmp_path / 'outreach.db'}", tmp_path / "log") as service:
         # Warm up the same route, so lazy imports and caches are not counted.
-        assert stream_post(service.port, path, headers, 1 * MB, chunked=chunked) == expected
+        assert stream_post(service.port, path, headers, 2 * MB, chunked=chunked) == expected
         before = service.peak_rss_kib()
         status = stream_post(service.port, path, headers, 50 * MB, chunked=chunked)
         grown = service.peak_rss_kib() - before
