@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from outreach import __version__
 from outreach.core.context import AppContext
 from outreach.core.db import upgrade_schema
+from outreach.core.limits import BodyLimits
 from outreach.core.settings import Settings
+from outreach.web.auth.guard import WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,11 @@ def create_app(
             swagger_favicon_url="/static/vendor/swagger-ui/favicon.png",
         )
 
+    # The last middleware added runs first. The write guard must run inside the session
+    # middleware (added with the dashboard); the body limits wrap everything.
+    app.add_middleware(WriteGuard)
     _include_routers(app)
+    app.add_middleware(BodyLimits, settings=ctx.settings)
     return app
 
 

@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from twilio.request_validator import RequestValidator
 
 from outreach.core.deps import get_ctx
 
 log = logging.getLogger(__name__)
-
-MAX_FORM_BYTES = 64 * 1024
 
 
 def public_url_for(request: Request, public_base: str) -> str:
@@ -25,21 +24,25 @@ def public_url_for(request: Request, public_base: str) -> str:
 
 
 async def signed_form(request: Request) -> FormData:
-    """Parses the form and checks X-Twilio-Signature; 403 (and nothing recorded) if wrong."""
+    """Parses the form and checks X-Twilio-Signature; 403 (and nothing recorded) if wrong.
+
+    The body's size is capped before this by the app's body limits (413, body_limit_twilio).
+    """
     ctx = get_ctx(request)
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(status_code=413, detail="request body too large")
+    skip = ctx.settings.insecure_skip_signature
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature and not skip:
+        # Refused before the body is read.
+        log.warning("twilio request without signature", extra={"path": request.url.path})
+        raise HTTPException(status_code=403, detail="missing X-Twilio-Signature")
     try:
         form = await request.form()
     except Exception as exc:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code == 413:
+            raise  # over the body limit
         raise HTTPException(status_code=400, detail="body is not a valid form") from exc
-    if ctx.settings.insecure_skip_signature:
+    if skip:
         return form
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature:
-        log.warning("twilio request without signature", extra={"path": request.url.path})
-        raise HTTPException(status_code=403, detail="missing X-Twilio-Signature")
     validator = RequestValidator(ctx.settings.twilio_auth_token)
     url = public_url_for(request, ctx.settings.public_url)
     if not validator.validate(url, form, signature):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from campaigns.followups.delivery import apply_status
 from outreach.core.deps import CtxDep
+from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,9 @@ def sms_status(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
     if not sid or not status:
         return Response(status_code=400, content="MessageSid and MessageStatus are required")
-    raw_code = str(form.get("ErrorCode") or "").strip()
-    code = int(raw_code) if raw_code.isdigit() else None
-    raw_id = request.query_params.get("o", "")
-    outbox_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 12 else None
+    # Not ASCII digits: ignored (the status still counts; `o` falls back to the sid).
+    code = ascii_number(form.get("ErrorCode"))
+    outbox_id = ascii_number(request.query_params.get("o"))
     session = ctx.sessions()
     try:
         apply_status(

@@ -17,6 +17,7 @@ from campaigns.voice.service import Renderer, fail_call, record_status, start_ca
 from outreach.core.context import AppContext
 from outreach.core.deps import CtxDep
 from outreach.core.privacy import normalize_number
+from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
 from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, reject, renderer, spoken
 
@@ -123,8 +124,8 @@ def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     call_sid = _field(form, "CallSid")
     if not call_sid:
         return _twiml(spoken(APOLOGY))
-    raw_seq = request.query_params.get("seq", "")
-    seq = int(raw_seq) if raw_seq.isdigit() and len(raw_seq) < 9 else None
+    # A bad step number is no step: the call's current answer is repeated.
+    seq = ascii_number(request.query_params.get("seq"))
     _, caller, _ = _ends(form)
 
     def work(session: Session) -> str | None:
@@ -150,8 +151,7 @@ def call_status(form: SignedForm, ctx: CtxDep) -> Response:
     call_sid, status = _field(form, "CallSid"), _field(form, "CallStatus", 16)
     if not call_sid or not status:
         return Response(content="missing CallSid or CallStatus", status_code=400)
-    raw = _field(form, "CallDuration", 9)
-    duration = int(raw) if raw.isdigit() else None
+    duration = ascii_number(form.get("CallDuration"))  # not ASCII digits: no duration
     session = ctx.sessions()
     try:
         known = record_status(

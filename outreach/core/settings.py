@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     session_secret: str = ""
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # Request body caps in bytes, per route class (413 above them, before the body is read).
+    body_limit_twilio: int = Field(default=64 * 1024, ge=0)
+    body_limit_api: int = Field(default=1024 * 1024, ge=0)
+    body_limit_web: int = Field(default=64 * 1024, ge=0)
 
     default_timezone: str = "Asia/Baku"
     quiet_hours_start: str = "22:00"

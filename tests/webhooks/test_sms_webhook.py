@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
 from campaigns.registry.models import Campaign, Interaction
 from outreach.core.context import AppContext
-from tests.support.app import signed_post
+from tests.support.app import sign, signed_post
 
 FLYER = "+994502000101"
 POSTER = "+994365440101"
@@ -106,8 +107,6 @@ def test_wrong_signature_is_refused(client: Any, loaded: AppContext) -> None:
 
 
 def test_signature_over_other_fields_is_refused(client: Any, loaded: AppContext) -> None:
-    from tests.support.app import sign
-
     signature = sign("/twilio/sms", sms("iş"))
     response = client.post(
         "/twilio/sms", data=sms("work"), headers={"X-Twilio-Signature": signature}
@@ -190,13 +189,36 @@ def test_empty_form_gets_a_clear_400(client: Any, loaded: AppContext) -> None:
     assert response.status_code == 400
 
 
-def test_malformed_body_gets_a_4xx(client: Any, loaded: AppContext) -> None:
+def test_malformed_body_with_a_valid_signature_gets_a_400(client: Any, loaded: AppContext) -> None:
+    # A multipart body without its boundary cannot be parsed; the signature is Twilio's for
+    # an empty form, so only the parse can refuse it.
     response = client.post(
         "/twilio/sms",
-        content=b"\xff\xfe=%%%&&==",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"},
+        content=b"MessageSid=SM1&From=%2B994501234567",
+        headers={
+            "Content-Type": "multipart/form-data",
+            "X-Twilio-Signature": sign("/twilio/sms", {}),
+        },
     )
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
+    assert response.json()["detail"] == "body is not a valid form"
+    assert interactions(loaded) == []
+
+
+def test_too_many_fields_with_a_valid_signature_gets_a_400(client: Any, loaded: AppContext) -> None:
+    params = sms("iş") | {f"Extra{i}": "x" for i in range(1000)}
+    response = signed_post(client, "/twilio/sms", params)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "body is not a valid form"
+    assert interactions(loaded) == []
+
+
+def test_oversized_body_with_a_valid_signature_gets_a_413(client: Any, loaded: AppContext) -> None:
+    params = sms("iş " * 30_000)
+    assert len(urlencode(params)) > loaded.settings.body_limit_twilio
+    response = signed_post(client, "/twilio/sms", params)
+    assert response.status_code == 413
+    assert interactions(loaded) == []
 
 
 def test_unknown_extra_fields_are_accepted(client: Any, loaded: AppContext) -> None:
@@ -253,8 +275,6 @@ def test_development_flag_skips_the_check_and_warns(
 
 
 def test_signature_covers_the_query_string(client: Any, loaded: AppContext) -> None:
-    from tests.support.app import sign
-
     params = sms("iş")
     signature = sign("/twilio/sms", params)
     response = client.post(

@@ -27,10 +27,10 @@ ROOT = ROOT
 ARTIFACTS = ROOT / "test-artifacts"
 DEMO = ROOT / "campaigns" / "demo" / "campaigns.yaml"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 # Counts the drawn (non-transparent) pixels of a chart's canvas.
 PAINTED = """(canvas) => {
@@ -120,9 +120,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
+    with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
