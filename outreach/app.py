@@ -95,9 +95,6 @@ def _include_routers(app: FastAPI) -> None:
     from webhooks.sms_status import router as sms_status_router
 
     app.include_router(sms_status_router)
-    from campaigns.voice.optin import register_voice_opt_in
-
-    register_voice_opt_in()
     from fastapi.staticfiles import StaticFiles
 
     from webhooks.voice import router as voice_router

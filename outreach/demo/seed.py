@@ -294,10 +294,8 @@ def seed(
     scale: float = 1.0,
 ) -> SeedStats:
     """Plays `days` days of demo traffic ending at `end` (default: now) into the database."""
-    from campaigns.voice.optin import register_voice_opt_in
     from outreach.core.gateway import TwilioGateway
 
-    register_voice_opt_in()  # as the app does: "press 1 for SMS" enrols the caller
     previous = (ctx.clock, ctx.extras.get("gateway"))
     ctx.extras["gateway"] = TwilioGateway.from_settings(
         ctx.settings, http_client=OfflineTwilio(), sleep=lambda _s: None
