@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from outreach import __version__
+from outreach import __version__, jobs
 from outreach.core.context import AppContext
 from outreach.core.db import upgrade_schema
 from outreach.core.limits import BodyLimits
@@ -45,14 +45,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stops = []
-        if start_background:
-            for starter in _background_starters():
-                stop = starter(ctx)
-                if stop is not None:
-                    stops.append(stop)
+        # Every background job, on the one scheduler `outreach worker` runs too.
+        stop = jobs.start_in_service(ctx) if start_background else None
         yield
-        for stop in stops:
+        if stop is not None:
             stop()
 
     # /docs is served below from vendored Swagger UI assets: the service may run offline.
@@ -101,9 +97,6 @@ def _include_routers(app: FastAPI) -> None:
     from webhooks.sms_status import router as sms_status_router
 
     app.include_router(sms_status_router)
-    from campaigns.voice.optin import register_voice_opt_in
-
-    register_voice_opt_in()
     from fastapi.staticfiles import StaticFiles
 
     from webhooks.voice import router as voice_router
@@ -111,13 +104,3 @@ def _include_routers(app: FastAPI) -> None:
 
     app.include_router(voice_router)
     app.mount("/audio", StaticFiles(directory=AUDIO_DIR, check_dir=False), name="audio")
-
-
-def _background_starters() -> list:  # type: ignore[type-arg]
-    """Background services started with the app; each returns a stop function or None."""
-    from campaigns.followups.tasks import start_in_service
-    from campaigns.reports.tasks import start_refresher
-    from campaigns.retention.tasks import start_purger
-    from campaigns.voice.callbacks import start_callback_retries
-
-    return [start_in_service, start_callback_retries, start_refresher, start_purger]

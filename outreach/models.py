@@ -7,6 +7,7 @@ import campaigns.followups.models
 import campaigns.registry.models
 import campaigns.reports.models
 import campaigns.voice.models  # noqa: F401
+import outreach.core.scheduling
 import outreach.web.auth.models  # noqa: F401
 from outreach.core.db import Base
 

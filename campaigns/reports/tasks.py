@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from campaigns.reports import rollups
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
+from outreach.core.scheduling import Every, Job
+from outreach.core.settings import Settings
 
-log = logging.getLogger(__name__)
+ROLLUP_REFRESH = "reports-rollup-refresh"
 
 
 def refresh_once(ctx: AppContext) -> None:
@@ -25,25 +24,8 @@ def refresh_once(ctx: AppContext) -> None:
         )
 
 
-def start_refresher(ctx: AppContext) -> Callable[[], None] | None:
-    """Refreshes every OUTREACH_ROLLUP_REFRESH_SECONDS in a thread (0 or no scheduler: off)."""
-    interval = ctx.settings.rollup_refresh_seconds
-    if interval <= 0 or not ctx.settings.scheduler_enabled:
-        return None
-    stopping = threading.Event()
-
-    def loop() -> None:
-        while not stopping.wait(interval):
-            try:
-                refresh_once(ctx)
-            except Exception:  # a failed refresh is retried next time; reports refresh too
-                log.exception("rollup refresh failed")
-
-    thread = threading.Thread(target=loop, name="rollup-refresh", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        stopping.set()
-        thread.join(timeout=30)
-
-    return stop
+def jobs(settings: Settings) -> list[Job]:
+    """Declares the refresh, every OUTREACH_ROLLUP_REFRESH_SECONDS (0: only before reports)."""
+    if settings.rollup_refresh_seconds <= 0:
+        return []
+    return [Job(ROLLUP_REFRESH, Every(settings.rollup_refresh_seconds), refresh_once)]

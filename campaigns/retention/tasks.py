@@ -1,17 +1,16 @@
-"""Runs the retention purge: once on demand, or daily inside the service."""
+"""Runs the retention purge: once on demand, or as a daily background job."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from campaigns.retention.service import PurgeResult, purge
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
+from outreach.core.scheduling import DailyAt, Every, Job, Trigger
+from outreach.core.settings import Settings
 
-log = logging.getLogger(__name__)
-
+PURGE = "retention-purge"
 # Local time of the daily purge: a quiet hour, well away from the morning airings.
 PURGE_HOUR = 3
 PURGE_MINUTE = 30
@@ -33,27 +32,11 @@ def purge_once(ctx: AppContext, *, dry_run: bool = False) -> PurgeResult:
         return result
 
 
-def start_purger(ctx: AppContext) -> Callable[[], None] | None:
-    """Purges once a day at 03:30 local time (off without the scheduler or with 0 days)."""
-    if not ctx.settings.scheduler_enabled or ctx.settings.retention_days <= 0:
-        return None
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    def tick() -> None:
-        try:
-            purge_once(ctx)
-        except Exception:  # nothing is lost by waiting: tomorrow's purge covers today's rows
-            log.exception("retention purge failed; will try again tomorrow")
-
-    scheduler = BackgroundScheduler(timezone=ctx.settings.default_timezone)
-    scheduler.add_job(
-        tick,
-        "cron",
-        hour=PURGE_HOUR,
-        minute=PURGE_MINUTE,
-        id="retention-purge",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.start()
-    return lambda: scheduler.shutdown(wait=True)
+def jobs(settings: Settings) -> list[Job]:
+    """Declares the purge: daily at 03:30 local time (off with OUTREACH_RETENTION_DAYS=0)."""
+    if settings.retention_days <= 0:
+        return []
+    trigger: Trigger = DailyAt(PURGE_HOUR, PURGE_MINUTE, settings.default_timezone)
+    if settings.retention_purge_interval_seconds > 0:
+        trigger = Every(settings.retention_purge_interval_seconds)
+    return [Job(PURGE, trigger, purge_once)]

@@ -9,7 +9,6 @@ CallSid) then records on the row whether it was answered, or no_answer/busy/call
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from campaigns.voice.lines import Line
 from campaigns.voice.models import CallbackStatus, CallCallback
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
+from outreach.core.gateway import GatewayError, get_gateway
 from outreach.core.logs import event
 from outreach.core.privacy import country_of
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 # A callback hours later surprises more than it helps; after this the number is erased unused.
 CALLBACK_EXPIRY = timedelta(hours=1)
-RETRY_SECONDS = 60
 
 
 class CallGateway(Protocol):
@@ -44,7 +43,6 @@ class CallGateway(Protocol):
 
 def gateway_of(ctx: AppContext) -> CallGateway:
     """Returns the context's gateway (tests put a fake there) or Twilio's."""
-    from outreach.core.gateway import get_gateway
 
     return get_gateway(ctx)
 
@@ -103,7 +101,6 @@ def record_missed_call(
 
 def place_callback(ctx: AppContext, callback_id: int) -> CallbackStatus | None:
     """Places a pending callback through the gateway; erases the number once done for good."""
-    from outreach.core.gateway import GatewayError
 
     base = ctx.settings.public_url.rstrip("/")
     with session_scope(ctx.sessions) as session:
@@ -185,28 +182,3 @@ def retry_pending_callbacks(ctx: AppContext) -> int:
     for callback_id in ids:
         place_callback(ctx, callback_id)
     return len(ids)
-
-
-def start_callback_retries(ctx: AppContext) -> Callable[[], None] | None:
-    """Retries callbacks that failed for a passing reason, every minute, inside the service."""
-    if not ctx.settings.scheduler_enabled:
-        return None
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    def tick() -> None:
-        try:
-            retry_pending_callbacks(ctx)
-        except Exception:
-            log.exception("callback retry failed; will try again on the next tick")
-
-    scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        tick,
-        "interval",
-        seconds=RETRY_SECONDS,
-        id="voice-callback-retries",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.start()
-    return lambda: scheduler.shutdown(wait=True)

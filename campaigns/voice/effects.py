@@ -1,22 +1,18 @@
-"""Records what the flow engine reports for a call, and lets other features act on effects.
+"""Records what the flow engine reports for a call, and runs the handlers of its effects.
 
-Other features register a handler for an effect kind, e.g. the follow-up feature for opt-ins::
-
-    from campaigns.voice.effects import register_effect_handler
-
-    def schedule_followup(event: EffectEvent) -> None: ...
-    register_effect_handler("opt_in", schedule_followup)
-
-A handler runs inside the step's transaction (use `event.session`, do not commit). It gets the
-caller's number in `event.caller` for that moment only; store it sealed (ctx.vault) or not at all.
+The handlers are listed once, here, in `HANDLERS` (effect kind -> handlers): nothing has to
+register them at start. To act on another effect, write a handler beside its feature and add
+it to the table. A handler runs inside the step's transaction, in a savepoint (use
+`event.session`, do not commit). It gets the caller's number in `event.caller` for that
+moment only; store it sealed (ctx.vault) or not at all.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,37 +20,18 @@ from sqlalchemy.orm import Session
 from campaigns.registry.enums import Attribution
 from campaigns.registry.models import Interaction
 from campaigns.voice.models import Call, CallEvent, CallEventKind
+from campaigns.voice.optin import on_opt_in
+from campaigns.voice.schemas import EffectEvent, EffectHandler
 from ivr_flows.actions import Effect, EffectKind
 from outreach.core.context import AppContext
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class EffectEvent:
-    session: Session
-    ctx: AppContext
-    call: Call
-    effect: Effect
-    caller: str | None  # the caller's number, in clear, only for this call of the handler
-    now: datetime
-
-
-EffectHandler = Callable[[EffectEvent], None]
-_HANDLERS: dict[str, list[EffectHandler]] = {}
-
-
-def register_effect_handler(kind: str, handler: EffectHandler) -> None:
-    """Adds a handler for an effect kind ("opt_in", "result", "ended", …); idempotent."""
-    handlers = _HANDLERS.setdefault(EffectKind(kind).value, [])
-    if handler not in handlers:
-        handlers.append(handler)
-
-
-def unregister_effect_handler(kind: str, handler: EffectHandler) -> None:
-    handlers = _HANDLERS.get(EffectKind(kind).value, [])
-    if handler in handlers:
-        handlers.remove(handler)
+# Every effect handler, by the effect kind it acts on.
+HANDLERS: Mapping[EffectKind, tuple[EffectHandler, ...]] = MappingProxyType(
+    {EffectKind.OPT_IN: (on_opt_in,)}
+)
 
 
 def _event_fields(effect: Effect) -> tuple[str | None, str | None]:
@@ -119,7 +96,7 @@ def apply_effects(
     caller: str | None,
     now: datetime,
 ) -> None:
-    """Stores the effects on the call (and its Interaction row) and runs registered handlers."""
+    """Stores the effects on the call (and its Interaction row) and runs their handlers."""
     interaction = session.scalar(
         select(Interaction).where(Interaction.external_sid == call.call_sid)
     )
@@ -152,7 +129,7 @@ def apply_effects(
                     interaction.attribution = Attribution.PSA_CODE
         elif effect.kind is EffectKind.ENDED:
             call.outcome, call.ended_node, call.ended_at = value, effect.node, now
-        for handler in list(_HANDLERS.get(effect.kind.value, [])):
+        for handler in HANDLERS.get(effect.kind, ()):
             try:
                 with session.begin_nested():
                     handler(EffectEvent(session, ctx, call, effect, caller, now))

@@ -6,7 +6,7 @@ import logging
 
 from campaigns.followups.service import opt_in
 from campaigns.registry.enums import Channel
-from campaigns.voice.effects import EffectEvent, register_effect_handler
+from campaigns.voice.schemas import EffectEvent
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,3 @@ def on_opt_in(event: EffectEvent) -> None:
         sender=call.number,
         source="voice_key",
     )
-
-
-def register_voice_opt_in() -> None:
-    """Subscribes to the flow engine's opt_in effect (idempotent)."""
-    register_effect_handler("opt_in", on_opt_in)

@@ -1,4 +1,4 @@
-"""Commands: `outreach worker` (the dispatcher process) and `outreach followups stats`."""
+"""Commands: `outreach worker` (every background job) and `outreach followups stats`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from campaigns.followups.dispatcher import Dispatcher
 from campaigns.followups.metrics import followup_stats
-from campaigns.followups.tasks import can_send, run_worker
 from campaigns.registry.models import Campaign
+from outreach import jobs
 from outreach.cli.context import open_context
 
 console = Console()
@@ -23,21 +22,23 @@ followups_app = typer.Typer(
 
 
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Run every job once, then exit.")] = False,
 ) -> None:
-    """Run the follow-up dispatcher (use with OUTREACH_SCHEDULER_ENABLED=0 on the service)."""
+    """Run every background job (use with OUTREACH_SCHEDULER_ENABLED=0 on the service).
+
+    The jobs: follow-up dispatch, callback retries, rollup refresh and the retention purge.
+    Any number of services and workers may run; each job runs once per tick among them.
+    Without Twilio credentials follow-ups stay pending (a warning says so); the rest runs.
+    """
     ctx = open_context(logs=True)
-    if not can_send(ctx):
-        console.print("[red]set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to send follow-ups[/red]")
-        raise typer.Exit(2)
-    if once:
-        report = Dispatcher(ctx).run_until_idle()
-        console.print(
-            f"claimed {report.claimed}, sent {report.sent}, retried {report.retried}, "
-            f"failed {report.failed}, cancelled {report.cancelled}, deferred {report.deferred}"
-        )
+    if not once:
+        jobs.run_worker(ctx)
         return
-    run_worker(ctx)
+    errors = jobs.run_all_once(ctx)
+    for name, error in errors.items():
+        console.print(f"{name}: " + (f"[red]failed ({error})[/red]" if error else "done"))
+    if any(errors.values()):
+        raise typer.Exit(1)
 
 
 @followups_app.command("stats")

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     opt_out_words: str = "DAYANDIR,СТОП,ОТПИСАТЬСЯ"
     opt_in_words: str = "BƏLİ,HƏ,ДА"
     callbacks_per_day: int = 3
+    callback_retry_seconds: float = 60.0
     send_rate_per_second: float = 10.0
     send_max_attempts: int = 5
     send_retry_base_seconds: float = 30.0
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
     lift_baseline_minutes: int = 30
     lift_window_minutes: int = 10
     retention_days: int = 400
+    # 0: the purge runs daily at 03:30 local time; more: every that many seconds instead.
+    retention_purge_interval_seconds: float = 0.0
     campaigns_file: str = ""
     flows_dir: str = ""
 

@@ -24,6 +24,9 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from campaigns.airings import service as airings
+from campaigns.followups.delivery import apply_status
+from campaigns.followups.dispatcher import Dispatcher
+from campaigns.followups.models import OutboxMessage, OutboxStatus
 from campaigns.registry.models import Campaign
 from campaigns.sms.service import InboundSms, handle_inbound_sms
 from campaigns.voice.callbacks import place_callback, record_missed_call
@@ -33,6 +36,7 @@ from ivr_flows.actions import CallState
 from ivr_flows.loader import load_flow
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
+from outreach.core.gateway import TwilioGateway
 from outreach.core.privacy import Address
 from outreach.demo.seed_plan import HOTLINE, SPOTS, TEXT_LINES, call_choice, text_body
 from webhooks.voice_twiml import renderer
@@ -267,9 +271,6 @@ class Seeder:
             record_status(session, call_sid=sid, status="completed", duration=elapsed, now=self.now)
 
     def dispatch(self, when: datetime) -> None:
-        from campaigns.followups.delivery import apply_status
-        from campaigns.followups.dispatcher import Dispatcher
-        from campaigns.followups.models import OutboxMessage, OutboxStatus
 
         report = Dispatcher(self.ctx).run_until_idle()
         self.stats.followups_sent += report.sent
@@ -299,10 +300,7 @@ def seed(
     scale: float = 1.0,
 ) -> SeedStats:
     """Plays `days` days of demo traffic ending at `end` (default: now) into the database."""
-    from campaigns.voice.optin import register_voice_opt_in
-    from outreach.core.gateway import TwilioGateway
 
-    register_voice_opt_in()  # as the app does: "press 1 for SMS" enrols the caller
     previous = (ctx.clock, ctx.gateway)
     ctx.gateway = TwilioGateway.from_settings(
         ctx.settings, http_client=OfflineTwilio(), sleep=lambda _s: None

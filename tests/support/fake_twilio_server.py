@@ -1,6 +1,7 @@
-"""A tiny local stand-in for Twilio's Messages endpoint: counts requests per To, on 127.0.0.1.
+"""A tiny local stand-in for Twilio's Messages and Calls endpoints, on 127.0.0.1.
 
-Used by the SIGKILL test (a worker subprocess sends to it) and by benchmarks/dispatch_bench.py.
+Counts messages per To (`per_to`) and placed calls per To (`calls_to`). Used by the SIGKILL
+test and the worker test (subprocesses send to it) and by benchmarks/dispatch_bench.py.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from urllib.parse import parse_qs
 class FakeTwilioServer:
     """Answers Messages creates with 201 and a fresh sid; `delay` slows each answer."""
 
-    def __init__(self, *, delay: float = 0.0, fail_status: int | None = None) -> None:
+    def __init__(
+        self, *, delay: float = 0.0, fail_status: int | None = None, fail_calls: int = 0
+    ) -> None:
         self.delay = delay
         self.fail_status = fail_status
+        self.fail_calls = fail_calls  # the first this many call creates get a 503
         self.per_to: Counter[str] = Counter()
+        self.calls_to: Counter[str] = Counter()
         self.times: dict[str, list[float]] = defaultdict(list)  # From -> arrival times
         self.lock = threading.Lock()
         self._sids = itertools.count(1)
@@ -55,6 +60,9 @@ class FakeTwilioServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if self.path.endswith("/Calls.json"):
+                    self._call(form)
+                    return
                 if not self.path.endswith("/Messages.json"):
                     self._answer(404, {"code": 20404, "message": "not found", "status": 404})
                     return
@@ -69,6 +77,17 @@ class FakeTwilioServer:
                     sid = f"SM{next(server._sids):032x}"
                 if server.delay:
                     time.sleep(server.delay)
+                self._answer(201, {"sid": sid, "status": "queued", "to": form.get("To")})
+
+            def _call(self, form: dict[str, str]) -> None:
+                with server.lock:
+                    server.calls_to[form.get("To", "")] += 1
+                    failing = server.fail_calls > 0
+                    server.fail_calls -= 1 if failing else 0
+                    sid = f"CA{next(server._sids):032x}"
+                if failing:
+                    self._answer(503, {"message": "down", "status": 503})
+                    return
                 self._answer(201, {"sid": sid, "status": "queued", "to": form.get("To")})
 
             def _answer(self, status: int, body: dict[str, object]) -> None:

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 
 from campaigns.followups.models import OutboxStatus
 from campaigns.followups.service import opt_in
-from campaigns.followups.tasks import start_in_service
+from campaigns.followups.tasks import DISPATCH
+from outreach import jobs
 from outreach.app import create_app
 from outreach.core.context import AppContext
 from outreach.core.db import utcnow
@@ -49,12 +50,15 @@ def test_the_service_sends_due_messages_on_start(ctx: AppContext) -> None:
 
 def test_the_scheduler_stays_off_when_disabled(ctx: AppContext) -> None:
     ctx.settings.scheduler_enabled = False
-    assert start_in_service(ctx) is None
+    assert jobs.start_in_service(ctx) is None
 
 
 def test_without_twilio_credentials_nothing_is_sent_and_nothing_fails(ctx: AppContext) -> None:
     _due_now(ctx)
+    http = fake_gateway(ctx)
     ctx.settings.scheduler_enabled = True
     ctx.settings.twilio_account_sid = ""
-    assert start_in_service(ctx) is None
+    assert DISPATCH not in {job.name for job in jobs.declared_jobs(ctx.settings)}
+    assert not any(jobs.run_all_once(ctx).values())  # every other job runs, and succeeds
+    assert not http.requests
     assert outbox(ctx)[0].status == OutboxStatus.PENDING

@@ -210,7 +210,8 @@ def test_the_background_refresher_folds_new_rows_and_is_off_without_scheduler(
     from sqlalchemy import func as sqlfunc
 
     from campaigns.reports.models import RollupDaily
-    from campaigns.reports.tasks import refresh_once, start_refresher
+    from campaigns.reports.tasks import refresh_once
+    from outreach.jobs import start_in_service
 
     now = datetime.now(UTC)
     add_interactions(loaded, [{"contact_id": f"{i:064x}", "created_at": now} for i in range(7)])
@@ -221,4 +222,4 @@ def test_the_background_refresher_folds_new_rows_and_is_off_without_scheduler(
         )
     assert total == 7
     assert loaded.settings.scheduler_enabled is False
-    assert start_refresher(loaded) is None
+    assert start_in_service(loaded) is None

@@ -22,9 +22,11 @@ from campaigns.registry.models import Campaign, Interaction
 from campaigns.reports import rollups, service
 from campaigns.reports.filters import ReportFilter
 from campaigns.retention.service import purge
-from campaigns.retention.tasks import purge_once, start_purger
+from campaigns.retention.tasks import PURGE, purge_once
 from campaigns.voice.models import Call, CallEvent
+from outreach import jobs
 from outreach.core.context import AppContext
+from outreach.core.scheduling import DailyAt
 from tests.support.reports import SEED_END, seed_demo
 
 BAKU = ZoneInfo("Asia/Baku")
@@ -182,12 +184,14 @@ def test_a_rebuild_after_a_purge_is_refused(seeded: AppContext) -> None:
 def test_the_daily_purge_is_off_without_the_scheduler_or_with_zero_days(
     ctx: AppContext,
 ) -> None:
-    assert start_purger(ctx) is None  # the test settings turn the scheduler off
+    assert jobs.start_in_service(ctx) is None  # the test settings turn the scheduler off
     ctx.settings.scheduler_enabled = True
     ctx.settings.retention_days = 0
-    assert start_purger(ctx) is None
+    assert PURGE not in {job.name for job in jobs.declared_jobs(ctx.settings)}
     assert purge_once(ctx).cutoff is None
     ctx.settings.retention_days = 400
-    stop = start_purger(ctx)
+    [purge_job] = [job for job in jobs.declared_jobs(ctx.settings) if job.name == PURGE]
+    assert purge_job.trigger == DailyAt(3, 30, "Asia/Baku")
+    stop = jobs.start_in_service(ctx)
     assert stop is not None
     stop()

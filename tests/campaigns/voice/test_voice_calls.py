@@ -9,7 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from campaigns.registry.models import Campaign, Interaction
-from campaigns.voice.effects import EffectEvent, register_effect_handler, unregister_effect_handler
+from campaigns.voice import effects
+from campaigns.voice.schemas import EffectEvent
+from ivr_flows.actions import EffectKind
 from outreach.core.context import AppContext
 from tests.support.app import PUBLIC_URL, signed_post
 from tests.support.voice import (
@@ -210,23 +212,21 @@ def test_hanging_up_mid_menu_is_recorded_at_that_node(
 
 
 def test_opt_in_runs_registered_handlers_with_the_caller(
-    phone: TestClient, loaded: AppContext
+    phone: TestClient, loaded: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[str | None, str, str | None]] = []
 
     def handler(event: EffectEvent) -> None:
         seen.append((event.caller, event.effect.data["series"], event.call.language))
 
-    register_effect_handler("opt_in", handler)
-    try:
-        call = Caller(phone, RADIO)
-        call.start()
-        call.press("3")
-        call.press("5")
-        call.press("3")  # get it by SMS
-        call.press("1")
-    finally:
-        unregister_effect_handler("opt_in", handler)
+    handlers = {**effects.HANDLERS, EffectKind.OPT_IN: (handler,)}
+    monkeypatch.setattr(effects, "HANDLERS", handlers)  # a spy in place of the table
+    call = Caller(phone, RADIO)
+    call.start()
+    call.press("3")
+    call.press("5")
+    call.press("3")  # get it by SMS
+    call.press("1")
     assert seen == [(CALLER, "info", "en")]
     _, events = record(loaded, call.sid)
     assert [(e.kind, e.node, e.value) for e in events if e.kind == "opt_in"] == [
