@@ -14,6 +14,9 @@ from rich.console import Console
 from campaigns.reports.filters import FilterError, ReportFilter
 from campaigns.reports.render import print_report
 from outreach.core.context import AppContext
+from outreach.core.db import session_scope
+from outreach.web.auth import service as auth
+from outreach.web.auth.models import User
 
 console = Console()
 airings_app = typer.Typer(help="Radio and TV airings (for the lift report).", no_args_is_help=True)
@@ -165,6 +168,77 @@ def users_token(username: str, name: Annotated[str, typer.Option()] = "script") 
             console.print(f"[red]no user {username!r}[/red]")
             raise typer.Exit(1)
         typer.echo(create_token(session, user=user, name=name))
+
+
+def _user_or_exit(session: Any, username: str) -> User:
+    user = auth.find_user(session, username=username)
+    if user is None:
+        console.print(f"[red]no user {username!r}[/red]")
+        raise typer.Exit(1)
+    return user
+
+
+@users_app.command("password")
+def users_password(
+    username: str,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt="New password",
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="OUTREACH_NEW_USER_PASSWORD",
+        ),
+    ] = "",
+) -> None:
+    """Set a new password for a user (a reset); ends all of their dashboard sessions."""
+    ctx = context()
+    try:
+        with session_scope(ctx.sessions) as session:
+            auth.set_password(session, user=_user_or_exit(session, username), password=password)
+    except auth.AuthError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"password of {username!r} changed; their sessions are ended")
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable a user: no login, no API token works, every dashboard session ends."""
+    ctx = context()
+    with session_scope(ctx.sessions) as session:
+        auth.set_active(session, user=_user_or_exit(session, username), active=False)
+    console.print(f"disabled {username!r}")
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    """Enable a disabled user again (they log in anew)."""
+    ctx = context()
+    with session_scope(ctx.sessions) as session:
+        auth.set_active(session, user=_user_or_exit(session, username), active=True)
+    console.print(f"enabled {username!r}")
+
+
+@users_app.command("logout")
+def users_logout(username: str) -> None:
+    """End every dashboard session of a user, in every process (API tokens stay)."""
+    ctx = context()
+    with session_scope(ctx.sessions) as session:
+        ended = auth.end_user_sessions(session, user=_user_or_exit(session, username))
+    console.print(f"ended {ended} session(s) of {username!r}")
+
+
+@users_app.command("revoke-tokens")
+def users_revoke_tokens(
+    username: str,
+    name: Annotated[str | None, typer.Option(help="Only the tokens with this name.")] = None,
+) -> None:
+    """Revoke a user's API tokens (all of them, or those with one name)."""
+    ctx = context()
+    with session_scope(ctx.sessions) as session:
+        revoked = auth.revoke_tokens(session, user=_user_or_exit(session, username), name=name)
+    console.print(f"revoked {revoked} token(s) of {username!r}")
 
 
 @rollups_app.command("rebuild")

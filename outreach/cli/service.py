@@ -47,7 +47,9 @@ def _run(settings: Settings) -> None:
     except SchemaError as exc:
         console.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(3) from exc
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # The app reads X-Forwarded-For itself, from OUTREACH_TRUSTED_PROXIES only: uvicorn must
+    # not rewrite the client address (by default it believes anyone connecting from loopback).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, proxy_headers=False)
 
 
 def serve(

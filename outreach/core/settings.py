@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./outreach.db"
 SECRETS_FILE_NAME = "outreach.secrets.json"
+
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(RuntimeError):
@@ -47,7 +50,10 @@ class Settings(BaseSettings):
     encryption_key: str = ""
     session_secret: str = ""
     login_max_failures: int = 5
+    login_user_max_failures: int = 20
     login_window_seconds: int = 900
+    # Addresses or networks of reverse proxies whose X-Forwarded-For is believed (default none).
+    trusted_proxies: str = ""
 
     default_timezone: str = "Asia/Baku"
     quiet_hours_start: str = "22:00"
@@ -69,6 +75,16 @@ class Settings(BaseSettings):
     retention_days: int = 400
     campaigns_file: str = ""
     flows_dir: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[ProxyNetwork, ...]:
+        """The trusted proxies as networks (a bare address is a network of one)."""
+        return _parse_networks(self.trusted_proxies)
 
     @property
     def is_sqlite(self) -> bool:
@@ -103,6 +119,19 @@ class Settings(BaseSettings):
         db = self.sqlite_path()
         base = db.parent if db is not None else Path.cwd()
         return base / SECRETS_FILE_NAME
+
+
+def _parse_networks(value: str) -> tuple[ProxyNetwork, ...]:
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in value.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"OUTREACH_TRUSTED_PROXIES must list IP addresses or networks, comma-separated: {exc}"
+        ) from exc
 
 
 def _env_name(field: str) -> str:
