@@ -22,10 +22,17 @@ demo_app = typer.Typer(help="Run the demo service, or seed demo data.", no_args_
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
-def cli_settings(**overrides: Any) -> Settings:
-    """Reads settings; uses the demo secrets beside the database when they exist."""
+def cli_settings(*, serving: bool = False, **overrides: Any) -> Settings:
+    """Reads settings. A client command (not `serving`) with no Twilio token in the environment
+    uses the demo's secrets when they exist, so `outreach text` talks to a running demo; a
+    service never does (a stale demo secrets file stops it, see Settings.ensure_secrets)."""
     settings = Settings(**overrides)
-    if not settings.demo and not settings.twilio_auth_token and settings.secrets_path().exists():
+    if (
+        not serving
+        and not settings.demo
+        and not settings.twilio_auth_token
+        and settings.secrets_path().exists()
+    ):
         settings = settings.model_copy(update={"demo": True})
     try:
         return settings.ensure_secrets()
@@ -58,7 +65,7 @@ def serve(
 ) -> None:
     """Run the service (migrates the schema; loads OUTREACH_CAMPAIGNS_FILE if set)."""
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v}
-    settings = cli_settings(**overrides)
+    settings = cli_settings(serving=True, **overrides)
     if settings.campaigns_file:
         _load_campaigns(settings, Path(settings.campaigns_file))
     _run(settings)

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     def ensure_secrets(self) -> Settings:
         """Fills demo secrets from a file beside the database, or refuses missing ones."""
         needed = ("hash_key", "encryption_key", "session_secret", "twilio_auth_token")
+        if not self.demo and self.secrets_path().exists():
+            raise ConfigError(stale_demo_secrets_message(self.secrets_path()))
         missing = [name for name in needed if not getattr(self, name)]
         if not missing:
             return self
@@ -119,6 +121,17 @@ class Settings(BaseSettings):
         db = self.sqlite_path()
         base = db.parent if db is not None else Path.cwd()
         return base / SECRETS_FILE_NAME
+
+
+def stale_demo_secrets_message(path: Path) -> str:
+    """Why a service outside demo mode refuses a demo secrets file in its secrets path."""
+    return (
+        f"found the demo secrets file {path}, but demo mode is off (OUTREACH_DEMO is not set). "
+        "It is left over from `outreach demo`, and a service outside demo mode never uses demo "
+        "secrets or a demo database. To run in production, delete that file (and the demo "
+        "database beside it, or point OUTREACH_DATABASE_URL elsewhere) and set the secrets in "
+        "the environment. To run the demo, use `outreach demo` or set OUTREACH_DEMO=1."
+    )
 
 
 def _parse_networks(value: str) -> tuple[ProxyNetwork, ...]:
