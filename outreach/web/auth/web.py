@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from outreach.core.deps import get_ctx, get_session
+from outreach.core.deps import SessionDep, get_ctx
 from outreach.web.auth.models import Role, User
 from outreach.web.auth.service import user_for_session, user_for_token
 
@@ -46,7 +46,7 @@ def _session_user(request: Request, session: Session) -> User | None:
     return user_for_session(session, session_id=session_id, now=get_ctx(request).clock())
 
 
-def api_user(request: Request, session: Annotated[Session, Depends(get_session)]) -> User:
+def api_user(request: Request, session: SessionDep) -> User:
     """The API caller: a bearer token, or the dashboard session (writes then need CSRF)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -68,7 +68,7 @@ def api_manager(user: Annotated[User, Depends(api_user)]) -> User:
     return user
 
 
-def page_user(request: Request, session: Annotated[Session, Depends(get_session)]) -> User:
+def page_user(request: Request, session: SessionDep) -> User:
     """The dashboard user, or a redirect to the login page."""
     user = _session_user(request, session)
     if user is None:

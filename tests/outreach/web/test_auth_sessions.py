@@ -150,3 +150,28 @@ def test_expired_sessions_are_deleted_at_the_next_login(ctx: AppContext) -> None
             auth.start_session(session, user=user, now=start + timedelta(hours=hour))
         live = session.scalar(select(func.count()).select_from(LoginSession))
     assert live == 8  # the two from nine and ten o'clock passed their eight hours
+
+
+def test_login_and_logout_are_committed_before_the_answer_is_sent(
+    ctx: AppContext, app: Any
+) -> None:
+    """A browser follows the redirect at once, maybe to another process: the session row must
+    already be stored (login) or gone (logout) when the response starts."""
+    make_user(ctx, "ana", Role.VIEWER)
+    seen: dict[str, int] = {}
+
+    async def probe(scope: Any, receive: Any, send: Any) -> None:
+        async def send_and_look(message: Any) -> None:
+            if message["type"] == "http.response.start" and scope["method"] == "POST":
+                with ctx.sessions() as session:
+                    count = select(func.count()).select_from(LoginSession)
+                    seen[scope["path"]] = int(session.scalar(count) or 0)
+            await send(message)
+
+        await app(scope, receive, send_and_look)
+
+    with TestClient(probe, base_url="https://testserver") as browser:
+        assert login(browser, "ana").status_code == 303
+        page = browser.get("/dashboard")
+        assert browser.post("/logout", data={"csrf_token": csrf_of(page.text)}).status_code == 200
+    assert seen == {"/login": 1, "/logout": 0}
