@@ -54,9 +54,18 @@ def _run(settings: Settings) -> None:
     except SchemaError as exc:
         console.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(3) from exc
-    # The app reads X-Forwarded-For itself, from OUTREACH_TRUSTED_PROXIES only: uvicorn must
-    # not rewrite the client address (by default it believes anyone connecting from loopback).
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, proxy_headers=False)
+    # One setting governs forwarded headers in both layers: uvicorn believes them (client
+    # address, scheme) only from OUTREACH_TRUSTED_PROXIES. By default it would believe anyone
+    # connecting from loopback, and rotating X-Forwarded-For would get round the login throttle.
+    trusted = [str(network) for network in settings.trusted_proxy_networks()]
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )
 
 
 def serve(

@@ -17,7 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from typer.testing import CliRunner
 
+from outreach.cli import app as cli
+from outreach.cli import service
 from outreach.core.context import AppContext
 from outreach.core.db import upgrade_schema
 from outreach.web.auth.models import Role
@@ -172,3 +176,25 @@ def test_logout_in_one_process_ends_the_session_in_the_other(servers: Servers) -
             assert logout.status_code == 303
             assert thief.get(f"{a}/api/campaigns").status_code == 401
             assert thief.get(f"{a}/dashboard").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("trusted", "proxy_headers", "allowed"),
+    [("", False, None), ("127.0.0.1, 10.0.0.0/8", True, ["127.0.0.1/32", "10.0.0.0/8"])],
+)
+def test_serve_lets_uvicorn_believe_forwarded_headers_only_from_trusted_proxies(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    trusted: str,
+    proxy_headers: bool,
+    allowed: list[str] | None,
+) -> None:
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(kw))
+    settings = make_settings(f"sqlite:///{tmp_path}/outreach.db", trusted_proxies=trusted)
+    monkeypatch.setattr(service, "cli_settings", lambda **kw: settings)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    (options,) = started
+    assert options["proxy_headers"] is proxy_headers
+    assert options["forwarded_allow_ips"] == allowed
