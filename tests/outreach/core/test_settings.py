@@ -3,6 +3,7 @@ secrets file left beside a database stops a production start."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str])
     for name in list(os.environ):
         if name.startswith(("OUTREACH_", "TWILIO_")) and name != "OUTREACH_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
+    root = logging.getLogger()  # the command sets up logging on a stderr that then closes
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
     started: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(app))
     env = {"OUTREACH_DATABASE_URL": f"sqlite:///{tmp_path}/outreach.db", "COLUMNS": "400", **env}

@@ -3,6 +3,7 @@ revocation are shared, and X-Forwarded-For from an untrusted peer (here loopback
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -189,6 +190,9 @@ def test_serve_lets_uvicorn_believe_forwarded_headers_only_from_trusted_proxies(
     proxy_headers: bool,
     allowed: list[str] | None,
 ) -> None:
+    root = logging.getLogger()  # the command sets up logging on a stderr that then closes
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
     started: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(kw))
     settings = make_settings(f"sqlite:///{tmp_path}/outreach.db", trusted_proxies=trusted)
