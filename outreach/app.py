@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from outreach import __version__, jobs
@@ -17,6 +16,8 @@ from outreach.core.db import upgrade_schema
 from outreach.core.limits import BodyLimits
 from outreach.core.settings import Settings
 from outreach.web.auth.guard import WriteGuard
+from outreach.web.pages import templates
+from outreach.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def create_app(
         title="Outreach", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.ctx = ctx
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -65,14 +67,13 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title="Outreach API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon.png",
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs(request: Request) -> HTMLResponse:
+        # Swagger UI is started by a static script (the CSP allows no inline script).
+        return templates.TemplateResponse(
+            request,
+            "docs.html",
+            {"title": "Outreach API", "openapi_url": app.openapi_url or "/openapi.json"},
         )
 
     # The last middleware added runs first. The write guard must run inside the session

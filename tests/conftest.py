@@ -3,39 +3,26 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from outreach.app import create_app
 from outreach.core.context import AppContext
 from outreach.core.db import make_engine, make_session_factory, upgrade_schema
 from outreach.core.settings import Settings
-from tests.support.app import DEMO_FILE, POSTGRES_URL, make_settings
+from tests.support.app import DEMO_FILE, make_settings
+from tests.support.database import BACKENDS, fresh_database
 
-_BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
-
-@pytest.fixture(params=_BACKENDS)
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database URL with an empty schema: a temp SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'outreach.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

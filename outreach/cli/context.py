@@ -17,10 +17,17 @@ from outreach.core.settings import ConfigError, Settings
 console = Console()
 
 
-def cli_settings(**overrides: Any) -> Settings:
-    """Reads settings; uses the demo secrets beside the database when they exist."""
+def cli_settings(*, serving: bool = False, **overrides: Any) -> Settings:
+    """Reads settings. A client command (not `serving`) with no Twilio token in the environment
+    uses the demo's secrets when they exist, so `outreach text` talks to a running demo; a
+    service never does (a stale demo secrets file stops it, see Settings.ensure_secrets)."""
     settings = Settings(**overrides)
-    if not settings.demo and not settings.twilio_auth_token and settings.secrets_path().exists():
+    if (
+        not serving
+        and not settings.demo
+        and not settings.twilio_auth_token
+        and settings.secrets_path().exists()
+    ):
         settings = settings.model_copy(update={"demo": True})
     try:
         return settings.ensure_secrets()
@@ -29,9 +36,11 @@ def cli_settings(**overrides: Any) -> Settings:
         raise typer.Exit(2) from exc
 
 
-def open_context(settings: Settings | None = None, *, logs: bool = False) -> AppContext:
+def open_context(
+    settings: Settings | None = None, *, logs: bool = False, serving: bool = False
+) -> AppContext:
     """Builds the context of a command: settings, engine, schema at head (or exit 3)."""
-    settings = settings or cli_settings()
+    settings = settings or cli_settings(serving=serving)
     if logs:
         setup_logging(settings.log_level)
     ctx = AppContext.from_settings(settings)

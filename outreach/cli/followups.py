@@ -30,7 +30,7 @@ def worker(
     Any number of services and workers may run; each job runs once per tick among them.
     Without Twilio credentials follow-ups stay pending (a warning says so); the rest runs.
     """
-    ctx = open_context(logs=True)
+    ctx = open_context(logs=True, serving=True)
     if not once:
         jobs.run_worker(ctx)
         return

@@ -31,7 +31,18 @@ def run_service(settings: Settings) -> None:
     except SchemaError as exc:
         console.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(3) from exc
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # One setting governs forwarded headers in both layers: uvicorn believes them (client
+    # address, scheme) only from OUTREACH_TRUSTED_PROXIES. By default it would believe anyone
+    # connecting from loopback, and rotating X-Forwarded-For would get round the login throttle.
+    trusted = [str(network) for network in settings.trusted_proxy_networks()]
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )
 
 
 def serve(
@@ -40,7 +51,7 @@ def serve(
 ) -> None:
     """Run the service (migrates the schema; loads OUTREACH_CAMPAIGNS_FILE if set)."""
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v}
-    settings = cli_settings(**overrides)
+    settings = cli_settings(serving=True, **overrides)
     if settings.campaigns_file:
         ctx = open_context(settings)
         load_campaigns(ctx, Path(settings.campaigns_file))

@@ -1,14 +1,15 @@
-"""`outreach users create|token`: dashboard and API users."""
+"""`outreach users …`: create users, API tokens, passwords, disable/enable, end sessions."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
 
 from outreach.cli.context import console, open_context
 from outreach.core.db import session_scope
+from outreach.web.auth import service as auth
 from outreach.web.auth.models import Role, User
 from outreach.web.auth.service import AuthError, create_token, create_user
 
@@ -61,3 +62,74 @@ def users_token(username: str, name: Annotated[str, typer.Option()] = "script") 
             console.print(f"[red]no user {username!r}[/red]")
             raise typer.Exit(1)
         typer.echo(create_token(session, user=user, name=name))
+
+
+def _user_or_exit(session: Any, username: str) -> User:
+    user = auth.find_user(session, username=username)
+    if user is None:
+        console.print(f"[red]no user {username!r}[/red]")
+        raise typer.Exit(1)
+    return user
+
+
+@users_app.command("password")
+def users_password(
+    username: str,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt="New password",
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="OUTREACH_NEW_USER_PASSWORD",
+        ),
+    ] = "",
+) -> None:
+    """Set a new password for a user (a reset); ends all of their dashboard sessions."""
+    ctx = open_context()
+    try:
+        with session_scope(ctx.sessions) as session:
+            auth.set_password(session, user=_user_or_exit(session, username), password=password)
+    except auth.AuthError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"password of {username!r} changed; their sessions are ended")
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable a user: no login, no API token works, every dashboard session ends."""
+    ctx = open_context()
+    with session_scope(ctx.sessions) as session:
+        auth.set_active(session, user=_user_or_exit(session, username), active=False)
+    console.print(f"disabled {username!r}")
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    """Enable a disabled user again (they log in anew)."""
+    ctx = open_context()
+    with session_scope(ctx.sessions) as session:
+        auth.set_active(session, user=_user_or_exit(session, username), active=True)
+    console.print(f"enabled {username!r}")
+
+
+@users_app.command("logout")
+def users_logout(username: str) -> None:
+    """End every dashboard session of a user, in every process (API tokens stay)."""
+    ctx = open_context()
+    with session_scope(ctx.sessions) as session:
+        ended = auth.end_user_sessions(session, user=_user_or_exit(session, username))
+    console.print(f"ended {ended} session(s) of {username!r}")
+
+
+@users_app.command("revoke-tokens")
+def users_revoke_tokens(
+    username: str,
+    name: Annotated[str | None, typer.Option(help="Only the tokens with this name.")] = None,
+) -> None:
+    """Revoke a user's API tokens (all of them, or those with one name)."""
+    ctx = open_context()
+    with session_scope(ctx.sessions) as session:
+        revoked = auth.revoke_tokens(session, user=_user_or_exit(session, username), name=name)
+    console.print(f"revoked {revoked} token(s) of {username!r}")

@@ -30,4 +30,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent. FastAPI's default for a
+# dependency with yield ends it after the response, so a client could act on an answer (follow
+# a login redirect, reuse a cookie after logout) before its writes are committed, or get a
+# success whose commit then fails.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,10 +1,9 @@
-"""Anonymity: keyed contact ids, encrypted numbers while a send is pending, log scrubbing."""
+"""Anonymity: keyed contact ids, encrypted numbers while a send is pending, the scrub rule."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import re
 from dataclasses import dataclass
 
@@ -87,18 +86,3 @@ class NumberVault:
 def scrub(text: str) -> str:
     """Masks anything shaped like a phone number (a safety net under the logging rules)."""
     return _PHONE_LIKE.sub("[number]", text)
-
-
-class ScrubbingFilter(logging.Filter):
-    """Logging filter that masks phone-number-like strings in every record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not drop the record
-            return True
-        cleaned = scrub(message)
-        if cleaned != message:
-            record.msg = cleaned
-            record.args = None
-        return True

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./outreach.db"
 SECRETS_FILE_NAME = "outreach.secrets.json"
+
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(RuntimeError):
@@ -47,11 +50,14 @@ class Settings(BaseSettings):
     encryption_key: str = ""
     session_secret: str = ""
     login_max_failures: int = 5
+    login_user_max_failures: int = 20
     login_window_seconds: int = 900
     # Request body caps in bytes, per route class (413 above them, before the body is read).
     body_limit_twilio: int = Field(default=64 * 1024, ge=0)
     body_limit_api: int = Field(default=1024 * 1024, ge=0)
     body_limit_web: int = Field(default=64 * 1024, ge=0)
+    # Addresses or networks of reverse proxies whose X-Forwarded-For is believed (default none).
+    trusted_proxies: str = ""
 
     default_timezone: str = "Asia/Baku"
     quiet_hours_start: str = "22:00"
@@ -77,6 +83,16 @@ class Settings(BaseSettings):
     campaigns_file: str = ""
     flows_dir: str = ""
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[ProxyNetwork, ...]:
+        """The trusted proxies as networks (a bare address is a network of one)."""
+        return _parse_networks(self.trusted_proxies)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -93,6 +109,8 @@ class Settings(BaseSettings):
     def ensure_secrets(self) -> Settings:
         """Fills demo secrets from a file beside the database, or refuses missing ones."""
         needed = ("hash_key", "encryption_key", "session_secret", "twilio_auth_token")
+        if not self.demo and self.secrets_path().exists():
+            raise ConfigError(stale_demo_secrets_message(self.secrets_path()))
         missing = [name for name in needed if not getattr(self, name)]
         if not missing:
             return self
@@ -110,6 +128,30 @@ class Settings(BaseSettings):
         db = self.sqlite_path()
         base = db.parent if db is not None else Path.cwd()
         return base / SECRETS_FILE_NAME
+
+
+def stale_demo_secrets_message(path: Path) -> str:
+    """Why a service outside demo mode refuses a demo secrets file in its secrets path."""
+    return (
+        f"found the demo secrets file {path}, but demo mode is off (OUTREACH_DEMO is not set). "
+        "It is left over from `outreach demo`, and a service outside demo mode never uses demo "
+        "secrets or a demo database. To run in production, delete that file (and the demo "
+        "database beside it, or point OUTREACH_DATABASE_URL elsewhere) and set the secrets in "
+        "the environment. To run the demo, use `outreach demo` or set OUTREACH_DEMO=1."
+    )
+
+
+def _parse_networks(value: str) -> tuple[ProxyNetwork, ...]:
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in value.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"OUTREACH_TRUSTED_PROXIES must list IP addresses or networks, comma-separated: {exc}"
+        ) from exc
 
 
 def _env_name(field: str) -> str:

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from outreach.core.deps import CtxDep, SessionDep
 from outreach.core.logs import event
-from outreach.web.auth.service import authenticate
-from outreach.web.auth.throttle import login_key, throttle_for, username_ref
-from outreach.web.auth.web import SESSION_USER, check_csrf, csrf_token
+from outreach.web.auth.service import authenticate, end_session, start_session
+from outreach.web.auth.throttle import client_address, throttle_for, username_ref
+from outreach.web.auth.web import SESSION_ID, check_csrf, csrf_token
 from outreach.web.pages import templates
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ def login(
 ) -> Response:
     check_csrf(request, csrf_token_field)
     throttle = throttle_for(ctx)
-    key = login_key(request.client.host if request.client else None, username)
-    wait = throttle.retry_after(key, now=ctx.clock())
+    client = client_address(request, ctx.settings)
+    wait = throttle.attempt(client=client, username=username, now=ctx.clock())
     if wait is not None:
         # Refused before checking the password, so guessing gains nothing while blocked.
         event(log, "login throttled", user=username_ref(username), retry_after=wait)
@@ -59,12 +59,11 @@ def login(
         return page
     user = authenticate(session, username=username, password=password)
     if user is None:
-        throttle.failed(key, now=ctx.clock())
         event(log, "login failed", user=username_ref(username))
         return _login_error(request, next, "Wrong username or password.", status_code=401)
-    throttle.succeeded(key)
+    throttle.succeeded(client=client, username=username)
     request.session.clear()  # a fresh session (and CSRF token) after login
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_ID] = start_session(session, user=user, now=ctx.clock())
     csrf_token(request)
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -80,8 +79,13 @@ def _login_error(request: Request, next: str, message: str, *, status_code: int)
 
 @router.post("/logout")
 def logout(
-    request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = ""
+    request: Request,
+    session: SessionDep,
+    csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
 ) -> Response:
     check_csrf(request, csrf_token_field)
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        end_session(session, session_id=session_id)  # a copy of the cookie is refused too
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from outreach.core.deps import get_ctx, get_session
+from outreach.core.deps import SessionDep, get_ctx
 from outreach.web.auth.models import Role, User
-from outreach.web.auth.service import user_for_token
+from outreach.web.auth.service import user_for_session, user_for_token
 
-SESSION_USER = "uid"
+# The signed cookie holds only the login session's random id (and the CSRF token): the
+# server-side row decides whether it is still a session (see service.start_session).
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -38,14 +40,13 @@ def check_csrf(request: Request, supplied: str | None) -> None:
 
 
 def _session_user(request: Request, session: Session) -> User | None:
-    uid = request.session.get(SESSION_USER)
-    if not isinstance(uid, int):
+    session_id = request.session.get(SESSION_ID)
+    if not isinstance(session_id, str):
         return None
-    user = session.get(User, uid)
-    return user if user is not None and user.active else None
+    return user_for_session(session, session_id=session_id, now=get_ctx(request).clock())
 
 
-def api_user(request: Request, session: Annotated[Session, Depends(get_session)]) -> User:
+def api_user(request: Request, session: SessionDep) -> User:
     """The API caller: a bearer token, or the dashboard session (writes then need CSRF)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -67,7 +68,7 @@ def api_manager(user: Annotated[User, Depends(api_user)]) -> User:
     return user
 
 
-def page_user(request: Request, session: Annotated[Session, Depends(get_session)]) -> User:
+def page_user(request: Request, session: SessionDep) -> User:
     """The dashboard user, or a redirect to the login page."""
     user = _session_user(request, session)
     if user is None:

@@ -1,12 +1,21 @@
-"""Configuration: secrets are required outside demo mode; the demo keeps its own."""
+"""Configuration: secrets are required outside demo mode; the demo keeps its own, and a demo
+secrets file left beside a database stops a production start."""
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
+from cryptography.fernet import Fernet
+from typer.testing import CliRunner
 
 from outreach.app import create_app
+from outreach.cli import app as cli
+from outreach.cli.service import cli_settings
 from outreach.core.db import SchemaError
 from outreach.core.settings import ConfigError, Settings
 from tests.support.app import make_settings
@@ -47,3 +56,66 @@ def test_unreachable_database_refuses_to_start_with_a_clear_message(tmp_path: Pa
     with pytest.raises(SchemaError) as info:
         create_app(settings, start_background=False)
     assert "could not upgrade the database schema" in str(info.value)
+
+
+def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Any:
+    """Runs `outreach serve` with this environment; uvicorn is replaced by a recorder."""
+    for name in list(os.environ):
+        if name.startswith(("OUTREACH_", "TWILIO_")) and name != "OUTREACH_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    root = logging.getLogger()  # the command sets up logging on a stderr that then closes
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    started: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(app))
+    env = {"OUTREACH_DATABASE_URL": f"sqlite:///{tmp_path}/outreach.db", "COLUMNS": "400", **env}
+    result = CliRunner().invoke(cli, ["serve"], env=env)
+    return result, started
+
+
+def _production_env() -> dict[str, str]:
+    return {
+        "OUTREACH_HASH_KEY": "prod-hash-key",
+        "OUTREACH_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "OUTREACH_SESSION_SECRET": "prod-session-secret",
+        "TWILIO_AUTH_TOKEN": "prod-token",
+    }
+
+
+@pytest.mark.parametrize("env", [{}, _production_env()], ids=["no-secrets", "all-secrets"])
+def test_a_stale_demo_secrets_file_stops_a_production_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    Settings(database_url=f"sqlite:///{tmp_path}/outreach.db", demo=True).ensure_secrets()
+    stale = tmp_path / "outreach.secrets.json"
+    assert stale.exists()
+    result, started = _serve(tmp_path, monkeypatch, env)
+    assert started == []  # never served in demo mode (nor with the demo's database)
+    assert result.exit_code == 2, result.output
+    said = result.output.replace("\n", "")
+    assert str(stale) in said and "OUTREACH_DEMO" in said and "delete that file" in said
+
+
+def test_without_a_demo_secrets_file_production_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, started = _serve(tmp_path, monkeypatch, _production_env())
+    assert result.exit_code == 0, result.output
+    assert len(started) == 1
+
+
+def test_settings_outside_demo_mode_refuse_a_demo_secrets_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/outreach.db"
+    Settings(database_url=url, demo=True).ensure_secrets()
+    with pytest.raises(ConfigError, match=r"outreach\.secrets\.json"):
+        make_settings(url).ensure_secrets()  # every secret set: still refused
+
+
+def test_client_commands_still_find_a_running_demos_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    url = f"sqlite:///{tmp_path}/outreach.db"
+    demo = Settings(database_url=url, demo=True).ensure_secrets()
+    client = cli_settings(database_url=url)  # as `outreach text` reads them
+    assert client.demo and client.twilio_auth_token == demo.twilio_auth_token

@@ -1,19 +1,24 @@
 # ruff: noqa: F811 (pytest fixtures imported from report_helpers)
-"""Login throttling: repeated failures per (IP, username) get 429 until the window passes."""
+"""Login throttling: repeated failures per (address, username), or per username across
+addresses, get 429 until the window passes; the state is in the database, bounded."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select
 
+from outreach.app import create_app
 from outreach.core.context import AppContext
-from outreach.web.auth.models import Role
+from outreach.web.auth.models import LoginThrottleEntry, Role
 from outreach.web.auth.throttle import LoginThrottle
 from tests.support.followups import Clock
-from tests.support.reports import PASSWORD, login, make_user, web  # noqa: F401
+from tests.support.privacy_scan import database_text
+from tests.support.reports import PASSWORD, csrf_of, login, make_user, web  # noqa: F401
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 WRONG = "not the password"
@@ -80,10 +85,110 @@ def test_the_password_is_never_logged(
     assert WRONG not in logged and PASSWORD not in logged
 
 
-def test_memory_stays_bounded_and_expired_entries_are_evicted() -> None:
-    throttle = LoginThrottle(max_failures=5, window_seconds=900, max_entries=100)
-    for n in range(1000):
-        throttle.failed((f"10.0.{n // 256}.{n % 256}", "ana"), now=START)
-    assert len(throttle) == 100
-    throttle.failed(("10.9.9.9", "ana"), now=START + timedelta(seconds=901))
-    assert len(throttle) == 1
+def _from(app: Any, address: str) -> TestClient:
+    """A browser connecting from this address."""
+    return TestClient(
+        app, base_url="https://testserver", client=(address, 50000), raise_server_exceptions=False
+    )
+
+
+def _rows(ctx: AppContext) -> int:
+    with ctx.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(LoginThrottleEntry)) or 0)
+
+
+def test_a_username_is_limited_across_addresses(app: Any, clock: Clock, ctx: AppContext) -> None:
+    assert (ctx.settings.login_max_failures, ctx.settings.login_user_max_failures) == (5, 20)
+    for n in range(5):  # 4 failures from each of 5 addresses: none reaches its own limit
+        _fail(_from(app, f"198.51.100.{n}"), 4)
+    refused = login(_from(app, "198.51.100.99"), "ana", PASSWORD)
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "900"
+    clock.now = START + timedelta(seconds=900)
+    assert login(_from(app, "198.51.100.99"), "ana", PASSWORD).status_code == 303
+
+
+def test_successful_logins_do_not_count_against_the_username(
+    app: Any, clock: Clock, ctx: AppContext
+) -> None:
+    for n in range(25):  # more logins than the username limit, each from its own address
+        assert login(_from(app, f"198.51.100.{n}"), "ana", PASSWORD).status_code == 303
+
+
+def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
+    app: Any, clock: Clock
+) -> None:
+    direct = _from(app, "127.0.0.1")
+    for n in range(5):
+        spoofed = {"X-Forwarded-For": f"203.0.113.{n}"}
+        page = direct.get("/login")
+        assert login_with(direct, page, WRONG, headers=spoofed).status_code == 401
+    assert login(direct, "ana", PASSWORD).status_code == 429
+
+
+def test_addresses_forwarded_by_a_trusted_proxy_are_told_apart(ctx: AppContext) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"trusted_proxies": "10.0.0.0/8, ::1"})
+    ctx.clock = Clock(START)
+    make_user(ctx, "ana", Role.VIEWER)
+    proxy = _from(create_app(ctx=ctx, migrate=False, start_background=False), "10.1.2.3")
+    # nginx appends the address it saw; anything to its left came from the client.
+    blocked = {"X-Forwarded-For": "192.0.2.55, 203.0.113.7"}
+    for _ in range(5):
+        page = proxy.get("/login")
+        assert login_with(proxy, page, WRONG, headers=blocked).status_code == 401
+    page = proxy.get("/login")
+    assert login_with(proxy, page, PASSWORD, headers=blocked).status_code == 429
+    other = {"X-Forwarded-For": "192.0.2.55, 203.0.113.8"}  # same spoofed left part
+    page = proxy.get("/login")
+    assert login_with(proxy, page, PASSWORD, headers=other).status_code == 303
+
+
+def test_bad_trusted_proxies_setting_is_refused_at_start(ctx: AppContext) -> None:
+    with pytest.raises(ValueError, match="OUTREACH_TRUSTED_PROXIES"):
+        type(ctx.settings)(trusted_proxies="nginx.local")
+
+
+def test_a_blocked_key_stays_blocked_however_many_others_fail(
+    web: TestClient, clock: Clock, ctx: AppContext
+) -> None:
+    _fail(web, 5)
+    # Failures of 20,000 other (address, username) pairs in the same window.
+    rows = [{"key": f"{n:064x}", "attempts": 1, "window_start": START} for n in range(20_000)]
+    with ctx.sessions.begin() as session:
+        session.execute(insert(LoginThrottleEntry), rows)
+    LoginThrottle(ctx).attempt(client="192.0.2.1", username="someone", now=START)
+    assert login(web, "ana", PASSWORD).status_code == 429
+
+
+def test_rows_whose_window_passed_are_deleted(
+    web: TestClient, clock: Clock, ctx: AppContext
+) -> None:
+    throttle = LoginThrottle(ctx)
+    for n in range(50):
+        throttle.attempt(client=f"192.0.2.{n}", username=f"user{n}", now=START)
+    assert _rows(ctx) == 100  # a row per (address, username) and one per username
+    later = START + timedelta(seconds=900)
+    throttle.attempt(client="192.0.2.200", username="late", now=later)
+    assert _rows(ctx) == 2
+
+
+def test_the_table_holds_neither_usernames_nor_addresses(
+    app: Any, clock: Clock, ctx: AppContext
+) -> None:
+    _fail(_from(app, "198.51.100.77"), 2, username="Someone.Secret")
+    stored = database_text(ctx).lower()
+    assert "someone.secret" not in stored and "198.51.100.77" not in stored
+
+
+def login_with(client: TestClient, page: Any, password: str, **kw: Any) -> Any:
+    return client.post(
+        "/login",
+        data={
+            "username": "ana",
+            "password": password,
+            "csrf_token": csrf_of(page.text),
+            "next": "/dashboard",
+        },
+        follow_redirects=False,
+        **kw,
+    )

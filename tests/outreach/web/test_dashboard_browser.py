@@ -1,4 +1,5 @@
-"""The dashboard in a real headless Chromium: log in, open each page, charts drawn with data."""
+"""The dashboard in a real headless Chromium: log in, open each page, charts drawn with data,
+all under the Content-Security-Policy with no violation reported."""
 
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ PAINTED = """(canvas) => {
   for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) n++; }
   return n;
 }"""
+
+
+# Records every CSP violation the page reports (run before any of the page's own scripts).
+RECORD_CSP = """window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+});"""
 
 
 def _free_port() -> int:
@@ -136,14 +144,28 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def _login(browser: object, base: str, user: str) -> object:
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()  # type: ignore[attr-defined]
-    page.goto(f"{base}/dashboard")
+def _new_page(browser: object, console: list[str] | None = None) -> object:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    context.add_init_script(RECORD_CSP)
+    page = context.new_page()
+    if console is not None:
+        # Chromium logs what a CSP blocked as a console error ("Refused to ...").
+        page.on("console", lambda msg: "Refused to" in msg.text and console.append(msg.text))
+    return page
+
+
+def _csp_violations(page: object) -> list[str]:
+    return list(page.evaluate("window.__csp"))  # type: ignore[attr-defined]
+
+
+def _login(browser: object, base: str, user: str, console: list[str] | None = None) -> object:
+    page = _new_page(browser, console)
+    page.goto(f"{base}/dashboard")  # type: ignore[attr-defined]
     assert page.url.startswith(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
+    page.fill("input[name=username]", user)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/dashboard")  # type: ignore[attr-defined]
     return page
 
 
@@ -164,7 +186,8 @@ def _query() -> str:
 
 def test_dashboard_pages_render_charts_with_data(browser: object, server: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page = _login(browser, server, "boss")
+    console: list[str] = []
+    page = _login(browser, server, "boss", console)
     pages = {
         "overview": (f"/dashboard?{_query()}", ["daily", "channels"]),
         "channels": (f"/dashboard/channels?{_query()}", ["channels"]),
@@ -177,12 +200,15 @@ def test_dashboard_pages_render_charts_with_data(browser: object, server: str) -
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))  # type: ignore[attr-defined]
     for name, (path, charts) in pages.items():
-        page.goto(server + path)  # type: ignore[attr-defined]
+        response = page.goto(server + path)  # type: ignore[attr-defined]
+        assert "script-src 'self'" in response.headers["content-security-policy"]
         painted = _charts(page, charts)
+        assert _csp_violations(page) == [], name
         page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)  # type: ignore[attr-defined]
         for chart, pixels in painted.items():
             assert pixels > 2000, f"{name}: chart {chart} looks empty ({pixels} pixels)"
     assert errors == []
+    assert console == []
     page.goto(f"{server}/dashboard/channels?{_query()}")  # type: ignore[attr-defined]
     rows = page.locator("[data-testid=channel-table] tbody tr").count()  # type: ignore[attr-defined]
     assert rows >= 5  # radio, tv, flyer, newspaper, poster (+ unattributed) and the total
@@ -207,3 +233,15 @@ def test_unauthenticated_browser_is_sent_to_login(browser: object, server: str) 
     assert page.url.startswith(f"{server}/login?next=")
     assert page.locator("input[name=password]").count() == 1
     assert httpx.get(f"{server}/api/reports/channels").status_code == 401
+
+
+def test_api_docs_render_under_the_content_security_policy(browser: object, server: str) -> None:
+    console: list[str] = []
+    page = _new_page(browser, console)
+    response = page.goto(f"{server}/docs")  # type: ignore[attr-defined]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    page.locator(".opblock").first.wait_for()  # type: ignore[attr-defined]
+    assert page.locator(".opblock").count() > 10  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=True)  # type: ignore[attr-defined]
+    assert _csp_violations(page) == []
+    assert console == []

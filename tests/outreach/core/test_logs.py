@@ -1,0 +1,108 @@
+"""Log masking covers the whole record: message and args, structured fields, tracebacks."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from outreach.core.logs import setup_logging
+from tests.support.privacy_scan import variants
+
+NUMBER = "+994501234567"
+
+
+@pytest.fixture
+def stderr(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The service's real logging setup, writing to a captured stderr; removed afterwards."""
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    root = logging.getLogger()
+    level = root.level
+    setup_logging("DEBUG")
+    yield stream
+    for handler in list(root.handlers):
+        if getattr(handler, "_outreach", False):
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def _assert_masked(text: str) -> None:
+    for leaked in variants(NUMBER):
+        assert leaked not in text, (leaked, text)
+    assert "[number]" in text
+
+
+def test_structured_fields_are_masked(stderr: io.StringIO) -> None:
+    log = logging.getLogger("outreach.test")
+    log.info(
+        "call answered",
+        extra={
+            "call": NUMBER[1:],  # a number-shaped CallSid
+            "sid": "CA" + NUMBER[1:],
+            "caller": int(NUMBER[1:]),
+            "seen": {"from": "+994 50 123 45 67", "hops": [NUMBER]},
+            "duration": 42,
+        },
+    )
+    out = stderr.getvalue()
+    _assert_masked(out)
+    assert "duration=42" in out and "call answered" in out
+
+
+def test_arguments_are_masked(stderr: io.StringIO) -> None:
+    logging.getLogger("outreach.test").warning("text from %s to %d", NUMBER, 994502000101)
+    out = stderr.getvalue()
+    _assert_masked(out)
+    assert "994502000101" not in out
+
+
+def test_a_traceback_quoting_a_number_is_masked(stderr: io.StringIO) -> None:
+    log = logging.getLogger("outreach.test")
+
+    def dial(number: str) -> None:
+        raise ValueError(f"cannot dial {number}")
+
+    try:
+        dial(NUMBER)
+    except ValueError:
+        log.exception("voice webhook failed", extra={"call": "CA" + NUMBER[1:]})
+    out = stderr.getvalue()
+    _assert_masked(out)
+    assert "Traceback (most recent call last)" in out and "ValueError: cannot dial" in out
+
+
+def test_stack_info_and_broken_format_strings_are_masked(
+    stderr: io.StringIO,
+) -> None:
+    log = logging.getLogger("outreach.test")
+    log.info("from %s and %s", NUMBER)  # one argument short
+    log.info("where are we", stack_info=True, extra={"n": NUMBER})
+    out = stderr.getvalue()
+    _assert_masked(out)
+    assert "Stack (most recent call last)" in out and "--- Logging error ---" not in out
+
+
+def test_handlers_after_ours_see_the_masked_record(stderr: io.StringIO) -> None:
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    root = logging.getLogger()
+    keep = Keep()
+    root.addHandler(keep)  # after the service's handler, like an error tracker
+    try:
+        try:
+            raise RuntimeError(f"sid {NUMBER[1:]} not found")
+        except RuntimeError:
+            logging.getLogger("outreach.test").exception("lookup failed", extra={"to": NUMBER})
+    finally:
+        root.removeHandler(keep)
+    (record,) = seen
+    _assert_masked(logging.Formatter().format(record) + str(vars(record)))
+    assert record.exc_info is None and record.exc_text and "RuntimeError" in record.exc_text
