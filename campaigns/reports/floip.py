@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -63,6 +64,14 @@ def find_flow(session: Session, flow_id: str) -> Flow:
     raise UnknownFlow(f"no voice flow {flow_id!r}")
 
 
+def iso639_3(code: str) -> str | None:
+    """Returns the ISO 639-3 code FLOIP wants for a flow's language (az -> aze), if it is one."""
+    # By code only: a name lookup would read "en" as the En language (enc).
+    field = {2: "alpha_2", 3: "alpha_3"}.get(len(code))
+    language = pycountry.languages.get(**{field: code.lower()}) if field else None
+    return str(language.alpha_3) if language is not None else None
+
+
 def descriptor(flow: Flow, *, now: datetime, resource: dict[str, str]) -> dict[str, Any]:
     """Builds the package descriptor; `resource` is {"path": ...} or {"api_data_url": ...}."""
     questions = {
@@ -73,6 +82,7 @@ def descriptor(flow: Flow, *, now: datetime, resource: dict[str, str]) -> dict[s
         }
         for q in flow.questions()
     }
+    language = iso639_3(flow.default_language)
     stamp = now.isoformat(timespec="seconds")
     name = "".join(c if c.isalnum() or c in "-_." else "-" for c in flow.id.lower())
     return {
@@ -88,7 +98,7 @@ def descriptor(flow: Flow, *, now: datetime, resource: dict[str, str]) -> dict[s
                 "name": f"{name}-responses",
                 **resource,
                 "schema": {
-                    "language": flow.default_language,
+                    **({"language": language} if language else {}),
                     "fields": FIELDS,
                     "questions": questions,
                 },
