@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 KINDS = ("summary", "channels", "funnel", "topics", "daily", "lift", "stations")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
@@ -21,15 +22,18 @@ def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        # Keep spreadsheet programs from running a cell as a formula.
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        # Keep spreadsheet programs from running a cell as a formula (OWASP's list: a
+        # leading TAB or CR is skipped by some programs, which then see the = after it).
         return "'" + value
     return value
 
 
 def _table(header: list[str], rows: Iterable[list[Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF rows (RFC 4180): the writer then also quotes a cell holding a lone CR, which
+    # with "\n" rows it would leave bare and so split the row in two for a reader.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(v) for v in row])

@@ -247,3 +247,18 @@ def test_csv_exports_have_a_header_and_one_row_per_item(
         rows = list(csv.reader(io.StringIO(response.text)))
         assert rows[0][0] == first and len(rows) > 1, kind
     assert client.get("/api/exports/nope.csv", headers=tokens["manager"]).status_code == 404
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_a_formula_are_quoted(
+    client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        region = f"{start}=1+1"
+        response = client.get(
+            "/api/exports/summary.csv",
+            params={"region": region, "from": "2027-02-01", "to": "2027-02-02"},
+            headers=tokens["viewer"],
+        )
+        assert response.status_code == 200, response.text
+        rows = dict(csv.reader(io.StringIO(response.text)))
+        assert rows["filter.region"] == "'" + region, repr(start)
