@@ -10,6 +10,7 @@ minus baseline x after. Per station: the sum and mean of excess and the mean cur
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,13 +21,12 @@ from campaigns.airings.service import Airing, list_between
 from campaigns.registry.enums import Channel
 from campaigns.registry.models import Campaign, Interaction
 from campaigns.reports.filters import Scope
+from campaigns.reports.schemas import AiringLift, LiftReport, ReportScope, StationLift
 from campaigns.reports.suppression import hidden, is_small
 from campaigns.voice.models import Call, CallDirection
 
 
-def airing_lift(
-    session: Session, scope: Scope, *, before: int = 30, after: int = 10
-) -> dict[str, Any]:
+def airing_lift(session: Session, scope: Scope, *, before: int = 30, after: int = 10) -> LiftReport:
     """Computes the lift of every airing in the scope and sums it per station."""
     if before < 1 or after < 1 or before > 240 or after > 240:
         raise ValueError("windows must be between 1 and 240 minutes")
@@ -40,18 +40,16 @@ def airing_lift(
         end=scope.utc_end + timedelta(minutes=after),
     )
     codes: dict[int, str] = {i: c for i, c in session.execute(select(Campaign.id, Campaign.code))}
-    rows = [_one(session, a, neighbours, before, after, codes) for a in airings]
-    for row, airing in zip(rows, airings, strict=True):
-        row["aired_local"] = airing.aired_at.astimezone(scope.zone).strftime("%Y-%m-%d %H:%M")
-    return {
-        "filter": scope.flt.describe(),
-        "timezone": str(scope.zone),
-        "before_minutes": before,
-        "after_minutes": after,
-        "minutes": list(range(-before, after)),
-        "airings": rows,
-        "stations": _stations(rows, before, after),
-    }
+    rows = [_one(session, a, neighbours, before, after, codes, scope) for a in airings]
+    return LiftReport(
+        filter=ReportScope.model_validate(scope.flt.describe()),
+        timezone=str(scope.zone),
+        before_minutes=before,
+        after_minutes=after,
+        minutes=list(range(-before, after)),
+        airings=rows,
+        stations=_stations(rows, before, after),
+    )
 
 
 def _one(
@@ -61,7 +59,8 @@ def _one(
     before: int,
     after: int,
     codes: dict[int, str],
-) -> dict[str, Any]:
+    scope: Scope,
+) -> AiringLift:
     start = airing.aired_at - timedelta(minutes=before)
     end = airing.aired_at + timedelta(minutes=after)
     t = Interaction
@@ -94,44 +93,50 @@ def _one(
     ]
     baseline = sum(base_minutes) / len(base_minutes) if base_minutes else 0.0
     calls_after = sum(per_minute[before:])
-    return {
-        "id": airing.id,
-        "campaign": codes.get(airing.campaign_id, ""),
-        "station": airing.station,
-        "aired_at": airing.aired_at.isoformat(),
-        "duration_seconds": airing.duration_seconds,
-        "per_minute": per_minute,
-        "baseline_per_minute": round(baseline, 3),
-        "baseline_minutes_used": len(base_minutes),
-        "calls_after": calls_after,
-        "excess_calls": round(calls_after - baseline * after, 2),
-    }
+    return AiringLift(
+        id=airing.id,
+        campaign=codes.get(airing.campaign_id, ""),
+        station=airing.station,
+        aired_at=airing.aired_at,
+        duration_seconds=airing.duration_seconds,
+        per_minute=list(per_minute),
+        baseline_per_minute=round(baseline, 3),
+        baseline_minutes_used=len(base_minutes),
+        calls_after=calls_after,
+        excess_calls=round(calls_after - baseline * after, 2),
+        aired_local=airing.aired_at.astimezone(scope.zone).strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 def _inside(moment: datetime, windows: list[tuple[datetime, datetime]]) -> bool:
     return any(a <= moment < b for a, b in windows)
 
 
-def _stations(rows: list[dict[str, Any]], before: int, after: int) -> list[dict[str, Any]]:
+def _stations(rows: list[AiringLift], before: int, after: int) -> list[StationLift]:
     out = []
-    for station in sorted({r["station"] for r in rows}):
-        mine = [r for r in rows if r["station"] == station]
-        curve = [
-            round(sum(r["per_minute"][i] for r in mine) / len(mine), 2)
+    for station in sorted({r.station for r in rows}):
+        mine = [r for r in rows if r.station == station]
+        curve: list[float | None] = [
+            round(sum(_int(r.per_minute[i]) for r in mine) / len(mine), 2)
             for i in range(before + after)
         ]
-        excess = sum(r["excess_calls"] for r in mine)
+        excess = sum(r.excess_calls or 0.0 for r in mine)
         out.append(
-            {
-                "station": station,
-                "airings": len(mine),
-                "calls_after": sum(r["calls_after"] for r in mine),
-                "excess_calls": round(excess, 2),
-                "mean_excess_per_airing": round(excess / len(mine), 2),
-                "mean_per_minute": curve,
-            }
+            StationLift(
+                station=station,
+                airings=len(mine),
+                calls_after=sum(_int(r.calls_after) for r in mine),
+                excess_calls=round(excess, 2),
+                mean_excess_per_airing=round(excess / len(mine), 2),
+                mean_per_minute=curve,
+            )
         )
     return out
+
+
+def _int(value: int | str) -> int:
+    assert isinstance(value, int), "stations are summed from exact rows"
+    return value
 
 
 def protect_lift(lift: dict[str, Any], k: int) -> dict[str, Any]:
@@ -139,8 +144,6 @@ def protect_lift(lift: dict[str, Any], k: int) -> dict[str, Any]:
 
     Per-minute curves are kept: they count calls by minute, no attribute of any caller.
     """
-    import copy
-
     out = copy.deepcopy(lift)
     for row in [*out["airings"], *out["stations"]]:
         if is_small(row["calls_after"], k):

@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from campaigns.reports import lift, queries, rollups, suppression
-from campaigns.reports.filters import ReportFilter, resolve
+from campaigns.reports.filters import ReportFilter, Scope, resolve
+from campaigns.reports.schemas import CampaignReport, ChannelTable, LiftReport
 from outreach.core.settings import Settings
 
 # Reports within this long of the last refresh reuse it (a dashboard page asks several).
 REFRESH_INTERVAL = timedelta(seconds=10)
 
 
-def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datetime):  # type: ignore[no-untyped-def]
+def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datetime) -> Scope:
     zone = ZoneInfo(settings.default_timezone)
     rollups.refresh(
         session,
@@ -30,18 +31,26 @@ def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datet
 
 def report(
     session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
-) -> dict[str, Any]:
+) -> CampaignReport:
     """Returns the reach report of a filter; small cells hidden unless exact."""
     result = queries.campaign_report(session, _prepare(session, settings, flt, now))
-    return result if exact else suppression.protect_report(result, settings.small_cell_k)
+    if exact:
+        return result
+    return CampaignReport.model_validate(
+        suppression.protect_report(_json(result), settings.small_cell_k)
+    )
 
 
 def channels(
     session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
-) -> dict[str, Any]:
+) -> ChannelTable:
     """Returns the channel comparison of a filter; small cells hidden unless exact."""
     result = queries.channel_comparison(session, _prepare(session, settings, flt, now))
-    return result if exact else suppression.protect_channels(result, settings.small_cell_k)
+    if exact:
+        return result
+    return ChannelTable.model_validate(
+        suppression.protect_channels(_json(result), settings.small_cell_k)
+    )
 
 
 def airing_lift(
@@ -53,7 +62,7 @@ def airing_lift(
     exact: bool,
     before: int | None = None,
     after: int | None = None,
-) -> dict[str, Any]:
+) -> LiftReport:
     """Returns the airing lift of a filter; small cells hidden unless exact."""
     scope = resolve(session, flt, zone=ZoneInfo(settings.default_timezone))
     result = lift.airing_lift(
@@ -62,7 +71,14 @@ def airing_lift(
         before=before or settings.lift_baseline_minutes,
         after=after or settings.lift_window_minutes,
     )
-    return result if exact else lift.protect_lift(result, settings.small_cell_k)
+    if exact:
+        return result
+    return LiftReport.model_validate(lift.protect_lift(_json(result), settings.small_cell_k))
+
+
+def _json(payload: CampaignReport | ChannelTable | LiftReport) -> dict[str, Any]:
+    # Suppression reads and rewrites the JSON document a viewer would receive.
+    return payload.model_dump(mode="json", by_alias=True)
 
 
 def rebuild(session: Session, *, settings: Settings, now: datetime) -> rollups.RefreshStats:
