@@ -38,16 +38,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from campaigns.reports.contacts import fold_contacts
+from campaigns.reports.contacts import fold_contacts, fold_people
 from campaigns.reports.models import (
     ReportContact,
     RollupCount,
     RollupDaily,
+    RollupPeople,
     RollupSet,
     RollupState,
     table_of,
 )
-from campaigns.reports.sources.base import SOURCES, hour_of, presence_rows
+from campaigns.reports.sources.base import SOURCES, PeopleRow, hour_of, presence_rows
 
 CHANGE_MARGIN = timedelta(minutes=5)
 # A rollup_state row (not a source) whose refreshed_at is the retention cutoff: raw rows
@@ -104,6 +105,8 @@ def refresh(
     rows = list(presence_rows(session, low=low_i, high=tops["interactions"]))
     rows += presence_rows(session, start=latest - timedelta(hours=lag_hours), high=low_i)
     fold_contacts(session, rows, zone=zone)
+    for start, end in _spans(sorted(hours)):
+        fold_people(session, _people(session, start, end), zone=zone)
     for source in SOURCES:
         states[source.name].high_water = tops[source.name]
         states[source.name].refreshed_at = now
@@ -122,6 +125,7 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
     session.execute(delete(RollupCount))
     session.execute(delete(RollupDaily))
     session.execute(delete(RollupSet))
+    session.execute(delete(RollupPeople))
     session.execute(delete(ReportContact))
     tops = {s.name: s.max_id(session) for s in SOURCES}
     first = _first_time(session)
@@ -137,6 +141,7 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
             _compact_day(session, day, zone)
             rows = list(presence_rows(session, start=start, end=end))
             fold_contacts(session, rows, zone=zone, known=known, fresh=True)
+            fold_people(session, _people(session, start, end), zone=zone, known=known)
             stats.hours += 24
             stats.contacts_rows += len(rows)
             day += timedelta(days=1)
@@ -184,6 +189,10 @@ def _lock_states(session: Session) -> dict[str, RollupState]:
     # FOR UPDATE serialises concurrent refreshes on PostgreSQL (SQLite has one writer anyway).
     rows = session.scalars(select(RollupState).with_for_update().order_by(RollupState.source))
     return {row.source: row for row in rows}
+
+
+def _people(session: Session, start: datetime, end: datetime) -> list[PeopleRow]:
+    return [row for source in SOURCES for row in source.people(session, start, end)]
 
 
 def _spans(hours: list[datetime]) -> Iterable[tuple[datetime, datetime]]:

@@ -78,9 +78,11 @@ class ReportScope(Payload):
 
 
 class Suppressed(Payload):
-    """Present for viewers: counts of fewer than `k` people are hidden."""
+    """Present for viewers: counts from fewer than `k` people are hidden, the others rounded
+    to a multiple of `base` (1: not rounded)."""
 
     k: int
+    base: int
 
 
 class Interactions(Payload):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from campaigns.reports import lift, queries, rollups, suppression
+from campaigns.reports import disclosure, lift, queries, rollups
+from campaigns.reports.disclosure import Rules
 from campaigns.reports.filters import ReportFilter, Scope, resolve
-from campaigns.reports.schemas import CampaignReport, ChannelTable, LiftReport
+from campaigns.reports.schemas import CampaignReport, ChannelTable, LiftReport, Suppressed
 from outreach.core.settings import Settings
 
 # Reports within this long of the last refresh reuse it (a dashboard page asks several).
@@ -32,25 +32,19 @@ def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datet
 def report(
     session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
 ) -> CampaignReport:
-    """Returns the reach report of a filter; small cells hidden unless exact."""
-    result = queries.campaign_report(session, _prepare(session, settings, flt, now))
-    if exact:
-        return result
-    return CampaignReport.model_validate(
-        suppression.protect_report(_json(result), settings.small_cell_k)
-    )
+    """Returns the reach report of a filter; as a viewer may see it unless exact."""
+    scope = _prepare(session, settings, flt, now)
+    result, ledger = queries.campaign_report(session, scope, people=not exact)
+    return result if exact else disclosure.viewer_report(result, ledger, Rules.of(settings))
 
 
 def channels(
     session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
 ) -> ChannelTable:
-    """Returns the channel comparison of a filter; small cells hidden unless exact."""
-    result = queries.channel_comparison(session, _prepare(session, settings, flt, now))
-    if exact:
-        return result
-    return ChannelTable.model_validate(
-        suppression.protect_channels(_json(result), settings.small_cell_k)
-    )
+    """Returns the channel comparison of a filter; as a viewer may see it unless exact."""
+    scope = _prepare(session, settings, flt, now)
+    result, ledger = queries.channel_comparison(session, scope, people=not exact)
+    return result if exact else disclosure.viewer_channels(result, ledger, Rules.of(settings))
 
 
 def airing_lift(
@@ -63,22 +57,21 @@ def airing_lift(
     before: int | None = None,
     after: int | None = None,
 ) -> LiftReport:
-    """Returns the airing lift of a filter; small cells hidden unless exact."""
+    """Returns the airing lift of a filter; as a viewer may see it unless exact."""
     scope = resolve(session, flt, zone=ZoneInfo(settings.default_timezone))
-    result = lift.airing_lift(
+    before = before or settings.lift_baseline_minutes
+    after = after or settings.lift_window_minutes
+    if exact:
+        return lift.airing_lift(session, scope, before=before, after=after)
+    rules = Rules.of(settings)
+    return lift.airing_lift(
         session,
         scope,
-        before=before or settings.lift_baseline_minutes,
-        after=after or settings.lift_window_minutes,
+        before=before,
+        after=after,
+        publish=lift.for_viewers(rules.k, rules.base, rules.secret),
+        suppressed=Suppressed(k=rules.k, base=rules.base),
     )
-    if exact:
-        return result
-    return LiftReport.model_validate(lift.protect_lift(_json(result), settings.small_cell_k))
-
-
-def _json(payload: CampaignReport | ChannelTable | LiftReport) -> dict[str, Any]:
-    # Suppression reads and rewrites the JSON document a viewer would receive.
-    return payload.model_dump(mode="json", by_alias=True)
 
 
 def rebuild(session: Session, *, settings: Settings, now: datetime) -> rollups.RefreshStats:
