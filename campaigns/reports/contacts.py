@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from campaigns.reports import bitsets
@@ -170,9 +170,14 @@ def fold_people(
             day = at.astimezone(zone).date()
             additions[(day, campaign_id, channel, language, metric, key[:64])].append(number)
     existing: dict[PeopleKey, RollupPeople] = {}
-    days = sorted({key[0] for key in additions})
-    for row in session.scalars(select(RollupPeople).where(RollupPeople.day.in_(days))):
-        existing[(row.day, row.campaign_id, row.channel, row.language, row.metric, row.key)] = row
+    p = RollupPeople
+    columns = tuple_(p.day, p.campaign_id, p.channel, p.language, p.metric, p.key)
+    keys = list(additions)
+    for i in range(0, len(keys), 500):
+        for row in session.scalars(select(p).where(columns.in_(keys[i : i + 500]))):
+            existing[(row.day, row.campaign_id, row.channel, row.language, row.metric, row.key)] = (
+                row
+            )
     new_rows: list[dict[str, object]] = []
     for ident, members in additions.items():
         bits = bitsets.from_members(members)

@@ -39,6 +39,7 @@ class ScopeData:
     day_sets: dict[DayCell, BitMap] = field(default_factory=dict)
     people: dict[CountCell, tuple[int, int]] = field(default_factory=dict)
     fetch_people: Callable[[str, str], dict[Cell, BitMap]] | None = None
+    _index: dict[tuple[str, str], list[CountCell]] = field(default_factory=dict, repr=False)
 
     def total(
         self,
@@ -66,14 +67,14 @@ class ScopeData:
         channel: str | None = None,
     ) -> list[CountCell]:
         """Lists the count cells a total of this metric and key sums."""
-        return sorted(
+        if not self._index:
+            for cell in sorted(self.counts):
+                self._index.setdefault((cell[2], cell[3]), []).append(cell)
+        return [
             cell
-            for cell in self.counts
-            if cell[2] == metric
-            and cell[3] == key
-            and (cells is None or cell[0] in cells)
-            and (channel is None or cell[1] == channel)
-        )
+            for cell in self._index.get((metric, key), [])
+            if (cells is None or cell[0] in cells) and (channel is None or cell[1] == channel)
+        ]
 
     def by_key(self, metric: str, *, cells: set[int] | None = None) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
