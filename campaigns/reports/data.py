@@ -35,6 +35,7 @@ class ScopeData:
     firsts: BitMap = field(default_factory=BitMap)
     daily: dict[date, dict[str, int]] = field(default_factory=dict)
     rows: dict[CountCell, tuple[int, str, str]] = field(default_factory=dict)
+    set_rows: dict[Cell, list[tuple[str, str, int]]] = field(default_factory=dict)
     daily_rows: dict[DayCell, int] = field(default_factory=dict)
     day_sets: dict[DayCell, BitMap] = field(default_factory=dict)
     people: dict[CountCell, tuple[int, int]] = field(default_factory=dict)
@@ -117,16 +118,17 @@ def load(session: Session, scope: Scope, *, daily: bool = True, people: bool = F
         data.counts[(cid, channel, metric, key)] = int(value)
         data.rows[(cid, channel, metric, key)] = (int(rows), str(first), str(last))
     s = RollupSet
-    sets = select(s.day, s.campaign_id, s.channel, s.members).where(
+    sets = select(s.day, s.campaign_id, s.channel, s.language, s.size, s.members).where(
         s.kind == "seen", s.day >= flt.start, s.day <= flt.end
     )
     grouped: dict[Cell, list[BitMap]] = {}
     by_day: dict[DayCell, list[BitMap]] = {}
-    for day, cid, channel, blob in session.execute(_narrow(sets, s, scope)):
+    for day, cid, channel, language, size, blob in session.execute(_narrow(sets, s, scope)):
         bits = bitsets.decode(blob)
         grouped.setdefault((cid, channel), []).append(bits)
         if people:
             by_day.setdefault((day, channel), []).append(bits)
+            data.set_rows.setdefault((cid, channel), []).append((str(day), language, size))
     data.sets = {cell: bitsets.union(parts) for cell, parts in grouped.items()}
     data.day_sets = {cell: bitsets.union(parts) for cell, parts in by_day.items()}
     if people:

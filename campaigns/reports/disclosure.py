@@ -59,6 +59,7 @@ class Tally:
     channel: str | None = None
     day: date | None = None
     members: BitMap | None = None
+    kind: str = ""  # of a set of people: "contacts", "new" or "returning"
 
 
 @dataclass
@@ -85,9 +86,12 @@ class Ledger:
         self.tallies[path] = Tally(metric, key, frozen, channel)
         return self.data.total(metric, key, cells=cells, channel=channel)
 
-    def people(self, path: Path, members: BitMap) -> int:
-        """Returns a count of people, noting who they are."""
-        self.tallies[path] = Tally(members=members)
+    def people(
+        self, path: Path, members: BitMap, kind: str = "contacts", cells: set[int] | None = None
+    ) -> int:
+        """Returns a count of people, noting who they are and which day sets they came from."""
+        frozen = frozenset(cells) if cells is not None else None
+        self.tallies[path] = Tally(members=members, kind=kind, cells=frozen)
         return len(members)
 
     def day(self, path: Path, day: date, channel: str) -> int:
@@ -126,7 +130,15 @@ class Ledger:
         whatever the filter that reached them."""
         data = self.data
         if tally.members is not None:
-            return b"people|" + tally.members.to_array().tobytes()
+            # The day sets unioned and their sizes, not the members: contacts are numbered
+            # anew by a rebuild, which must not give a viewer a second rounding to compare.
+            # (New and returning differ from the contacts by their count, which is hashed too.)
+            sets = sorted(
+                (cell, sorted(rows))
+                for cell, rows in data.set_rows.items()
+                if tally.cells is None or cell[0] in tally.cells
+            )
+            return f"people|{tally.kind}|{sets}".encode()
         if tally.day is not None:
             rows = data.daily_rows.get((tally.day, tally.channel or ""), 0)
             return f"day|{tally.day}|{tally.channel}|{rows}".encode()

@@ -45,8 +45,8 @@ def campaign_report(
     led = Ledger(data)
     everyone = data.union()
     unique = led.people(("contacts", "unique"), everyone)
-    new = led.people(("contacts", "new"), everyone & data.firsts)
-    returning = led.people(("contacts", "returning"), everyone - data.firsts)
+    new = led.people(("contacts", "new"), everyone & data.firsts, "new")
+    returning = led.people(("contacts", "returning"), everyone - data.firsts, "returning")
     half = (DURATION_BIN - 1) / 2
     durations = {str(int(k) + half): v for k, v in data.by_key(Metric.DURATION).items()}
     timed = sum(durations.values())
@@ -54,7 +54,7 @@ def campaign_report(
     nodes = sorted(steps["reached"], key=lambda n: (-steps["reached"][n], n))
     topics = sorted(data.by_key(Metric.TOPIC).items(), key=lambda kv: (-kv[1], kv[0]))
     in_scope = [c for c in scope.campaigns if _in_scope(scope, c)]
-    led.divisors[("cost", "per_contact")] = Tally(members=reach(data, in_scope))
+    led.divisors[("cost", "per_contact")] = _reach(data, in_scope)
     report = CampaignReport(
         filter=scope_of(scope),
         timezone=str(scope.zone),
@@ -143,12 +143,12 @@ def _medium_row(
     cells: set[int] | None,
 ) -> MediumRow:
     data = led.data
-    unique = led.people((*at, "unique_contacts"), data.union(cells))
+    unique = led.people((*at, "unique_contacts"), data.union(cells), cells=cells)
     interactions = led.count((*at, "interactions"), Metric.INTERACTIONS, cells=cells)
     calls = _calls(led, (*at, "calls"), cells)
     completed = led.count((*at, "calls_completed"), Metric.COMPLETED, cells=cells)
     money = cost(scope, data, campaigns)
-    led.divisors[(*at, "cost_per_contact")] = Tally(members=reach(data, campaigns))
+    led.divisors[(*at, "cost_per_contact")] = _reach(data, campaigns)
     return MediumRow(
         medium=medium,
         campaigns=len(campaigns),
@@ -195,6 +195,11 @@ def _costed(campaigns: list[Campaign]) -> list[Campaign]:
 def reach(data: ScopeData, campaigns: list[Campaign]) -> BitMap:
     """The distinct contacts the costed campaigns reached: what cost per contact divides by."""
     return data.union({c.id for c in _costed(campaigns)})
+
+
+def _reach(data: ScopeData, campaigns: list[Campaign]) -> Tally:
+    ids = {c.id for c in _costed(campaigns)}
+    return Tally(members=data.union(ids), kind="contacts", cells=frozenset(ids))
 
 
 def median(histogram: dict[str, int]) -> float | None:

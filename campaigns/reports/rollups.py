@@ -12,6 +12,9 @@ How the numbers stay exact:
   Roaring bitmap. A report unions the bitmaps of its cells and days and counts the members,
   so a person seen in many hours, days, channels or campaigns is counted once. New contacts are
   those in the `first` set (first interaction ever) of a day in the range.
+- `rollup_people` keeps the same kind of day set behind every other count (calls, funnel steps,
+  topics, opt-ins, deliveries ...), so viewers' reports can tell how many distinct people a
+  count comes from (campaigns.reports.disclosure). Refreshes OR into them like the day sets.
 
 How they stay current (refresh, run before every report and by `outreach rollups rebuild`):
 - Each source keeps a high-water id in `rollup_state`. A refresh takes the rows above it,
