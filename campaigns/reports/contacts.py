@@ -7,14 +7,16 @@ from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from campaigns.reports import bitsets
-from campaigns.reports.models import ReportContact, RollupSet, table_of
+from campaigns.reports.models import ReportContact, RollupPeople, RollupSet, table_of
+from campaigns.reports.sources.base import PeopleRow
 
 SEEN, FIRST = "seen", "first"
 SetKey = tuple[date, str, int, str, str]
+PeopleKey = tuple[date, int, str, str, str, str]  # day, campaign, channel, language, metric, key
 
 
 class ContactNumbering:
@@ -58,6 +60,13 @@ class ContactNumbering:
         for i in range(0, len(new_rows), 5000):
             self.session.execute(insert(table_of(ReportContact)), new_rows[i : i + 5000])
         return [self.known[row[-1]] for row in rows]
+
+    def lookup(self, contacts: set[str]) -> dict[str, int]:
+        """Returns the numbers of contacts already numbered (never numbers new ones)."""
+        missing = [c for c in contacts if c not in self.known]
+        if missing and not self.fresh:
+            self._load(missing, {})
+        return {c: self.known[c] for c in contacts if c in self.known}
 
     def _next_id(self) -> int:
         return int(self.session.scalar(select(func.max(ReportContact.id))) or 0) + 1
@@ -136,4 +145,61 @@ def _write_sets(
             )
     if new_rows:
         session.execute(insert(table_of(RollupSet)), new_rows)
+    session.flush()
+
+
+def fold_people(
+    session: Session,
+    rows: list[PeopleRow],
+    *,
+    zone: ZoneInfo,
+    known: dict[str, int] | None = None,
+) -> None:
+    """ORs the people behind counts into their day sets (rollup_people).
+
+    Contacts are numbered by their interactions, folded first; one with no interaction
+    yet is left out, which can only make a count look as if fewer people were behind it.
+    """
+    if not rows:
+        return
+    numbers = ContactNumbering(session, known=known).lookup({r[-1] for r in rows})
+    additions: dict[PeopleKey, list[int]] = defaultdict(list)
+    for at, campaign_id, channel, language, metric, key, contact in rows:
+        number = numbers.get(contact)
+        if number is not None:
+            day = at.astimezone(zone).date()
+            additions[(day, campaign_id, channel, language, metric, key[:64])].append(number)
+    existing: dict[PeopleKey, RollupPeople] = {}
+    p = RollupPeople
+    columns = tuple_(p.day, p.campaign_id, p.channel, p.language, p.metric, p.key)
+    keys = list(additions)
+    for i in range(0, len(keys), 500):
+        for row in session.scalars(select(p).where(columns.in_(keys[i : i + 500]))):
+            existing[(row.day, row.campaign_id, row.channel, row.language, row.metric, row.key)] = (
+                row
+            )
+    new_rows: list[dict[str, object]] = []
+    for ident, members in additions.items():
+        bits = bitsets.from_members(members)
+        have = existing.get(ident)
+        if have is not None:
+            bits |= bitsets.decode(have.members)
+            if len(bits) != have.size:
+                have.members, have.size = bitsets.encode(bits), len(bits)
+            continue
+        day, campaign_id, channel, language, metric, key = ident
+        new_rows.append(
+            {
+                "day": day,
+                "campaign_id": campaign_id,
+                "channel": channel,
+                "language": language,
+                "metric": metric,
+                "key": key,
+                "members": bitsets.encode(bits),
+                "size": len(bits),
+            }
+        )
+    for i in range(0, len(new_rows), 5000):
+        session.execute(insert(table_of(RollupPeople)), new_rows[i : i + 5000])
     session.flush()

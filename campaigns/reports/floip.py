@@ -9,25 +9,35 @@ import hashlib
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.registry.models import Campaign
+from campaigns.reports.schemas import (
+    FloipAttributes,
+    FloipData,
+    FloipField,
+    FloipPackage,
+    FloipResource,
+    FloipResponses,
+    FloipRow,
+    FloipSchema,
+)
 from campaigns.voice.models import Call, CallEvent, CallEventKind
 from ivr_flows.loader import load_flow
 from ivr_flows.model import Flow
 
 SPEC_VERSION = "1.0.0-rc1"
 FIELDS = [
-    {"name": "timestamp", "title": "Timestamp", "type": "datetime"},
-    {"name": "row_id", "title": "Row ID", "type": "string"},
-    {"name": "contact_id", "title": "Contact ID", "type": "string"},
-    {"name": "session_id", "title": "Session ID", "type": "string"},
-    {"name": "question_id", "title": "Question ID", "type": "string"},
-    {"name": "response", "title": "Response", "type": "any"},
-    {"name": "response_metadata", "title": "Response Metadata", "type": "object"},
+    FloipField(name="timestamp", title="Timestamp", type="datetime"),
+    FloipField(name="row_id", title="Row ID", type="string"),
+    FloipField(name="contact_id", title="Contact ID", type="string"),
+    FloipField(name="session_id", title="Session ID", type="string"),
+    FloipField(name="question_id", title="Question ID", type="string"),
+    FloipField(name="response", title="Response", type="any"),
+    FloipField(name="response_metadata", title="Response Metadata", type="object"),
 ]
 
 
@@ -63,8 +73,18 @@ def find_flow(session: Session, flow_id: str) -> Flow:
     raise UnknownFlow(f"no voice flow {flow_id!r}")
 
 
-def descriptor(flow: Flow, *, now: datetime, resource: dict[str, str]) -> dict[str, Any]:
-    """Builds the package descriptor; `resource` is {"path": ...} or {"api_data_url": ...}."""
+def iso639_3(code: str) -> str | None:
+    """Returns the ISO 639-3 code FLOIP wants for a flow's language (az -> aze), if it is one."""
+    # By code only: a name lookup would read "en" as the En language (enc).
+    field = {2: "alpha_2", 3: "alpha_3"}.get(len(code))
+    language = pycountry.languages.get(**{field: code.lower()}) if field else None
+    return str(language.alpha_3) if language is not None else None
+
+
+def descriptor(
+    flow: Flow, *, now: datetime, path: str | None = None, api_data_url: str | None = None
+) -> FloipPackage:
+    """Builds the package descriptor; its data is a file `path` or at `api_data_url`."""
     questions = {
         q.id: {
             "type": "select_one",
@@ -75,29 +95,42 @@ def descriptor(flow: Flow, *, now: datetime, resource: dict[str, str]) -> dict[s
     }
     stamp = now.isoformat(timespec="seconds")
     name = "".join(c if c.isalnum() or c in "-_." else "-" for c in flow.id.lower())
-    return {
-        "profile": "flow-results-package",
-        "flow_results_specification_version": SPEC_VERSION,
-        "created": stamp,
-        "modified": stamp,
-        "id": package_id(flow.id),
-        "name": name,
-        "title": flow.title or flow.id,
-        "resources": [
+    resource = FloipResource(
+        name=f"{name}-responses",
+        path=path,
+        api_data_url=api_data_url,
+        schema=FloipSchema.model_validate(
             {
-                "name": f"{name}-responses",
-                **resource,
-                "schema": {
-                    "language": flow.default_language,
-                    "fields": FIELDS,
-                    "questions": questions,
-                },
+                "language": iso639_3(flow.default_language),
+                "fields": FIELDS,
+                "questions": questions,
             }
-        ],
-    }
+        ),
+    )
+    return FloipPackage(
+        profile="flow-results-package",
+        flow_results_specification_version=SPEC_VERSION,
+        created=stamp,
+        modified=stamp,
+        id=package_id(flow.id),
+        name=name,
+        title=flow.title or flow.id,
+        resources=[resource],
+    )
 
 
-def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> list[list[Any]]:
+def responses(flow: Flow, rows: list[FloipRow]) -> FloipResponses:
+    """Wraps answer rows as the FLOIP data API returns them."""
+    return FloipResponses(
+        data=FloipData(
+            type="flow-results-data",
+            id=package_id(flow.id),
+            attributes=FloipAttributes(responses=rows),
+        )
+    )
+
+
+def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> list[FloipRow]:
     """Returns the answer rows of the flow's calls started in [start, end)."""
     wanted = {q.id for q in flow.questions()}
     codes: dict[int, str] = {i: c for i, c in session.execute(select(Campaign.id, Campaign.code))}
@@ -112,7 +145,7 @@ def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> lis
         )
         .order_by(CallEvent.created_at, CallEvent.id)
     )
-    out: list[list[Any]] = []
+    out: list[FloipRow] = []
     for event, call in session.execute(query.execution_options(yield_per=5000)):
         if event.question_id not in wanted:
             continue
@@ -122,14 +155,14 @@ def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> lis
             "campaign": codes.get(call.campaign_id or 0),
         }
         out.append(
-            [
+            (
                 event.created_at.isoformat(),
                 str(event.id),
                 call.contact_id,
                 call.call_sid,
-                event.question_id,
+                str(event.question_id),
                 event.value,
                 meta,
-            ]
+            )
         )
     return out

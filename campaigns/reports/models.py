@@ -68,6 +68,25 @@ class RollupSet(Base):
     size: Mapped[int]
 
 
+class RollupPeople(Base):
+    """The exact set of contacts behind one count (a metric and key) of a cell on a local day.
+
+    What lets a report tell how many distinct people a count of calls, funnel steps, topics,
+    opt-ins or deliveries comes from (interactions use the `seen` sets of rollup_sets).
+    """
+
+    __tablename__ = "rollup_people"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    members: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int]
+
+
 class RollupState(Base):
     """How far each raw source has been folded into the rollups."""
 

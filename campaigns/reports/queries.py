@@ -3,138 +3,203 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from campaigns.registry.enums import Channel
 from campaigns.registry.models import Campaign
+from campaigns.reports.bitsets import BitMap
 from campaigns.reports.data import ScopeData, load
+from campaigns.reports.disclosure import Ledger, Path, Tally
 from campaigns.reports.filters import Scope
 from campaigns.reports.metrics import DURATION_BIN, FUNNEL_STEPS, Metric
+from campaigns.reports.schemas import (
+    Calls,
+    CampaignReport,
+    ChannelTable,
+    Contacts,
+    Cost,
+    DailyRow,
+    Followups,
+    FunnelNode,
+    Interactions,
+    MediumRow,
+    ReportScope,
+    TopicCount,
+)
 
 UNATTRIBUTED = "unattributed"
 
 
-def campaign_report(session: Session, scope: Scope) -> dict[str, Any]:
-    """Builds the full report of a scope (exact numbers; suppression is applied later)."""
-    data = load(session, scope)
+def scope_of(scope: Scope) -> ReportScope:
+    """The filter a report answers, as it is echoed back."""
+    return ReportScope.model_validate(scope.flt.describe())
+
+
+def campaign_report(
+    session: Session, scope: Scope, *, people: bool = False
+) -> tuple[CampaignReport, Ledger]:
+    """Builds the full report of a scope (exact numbers) and the ledger of how each count was
+    obtained (`people` also loads what the viewer rules need)."""
+    data = load(session, scope, people=people)
+    led = Ledger(data)
     everyone = data.union()
-    unique = len(everyone)
-    new = everyone.intersection_cardinality(data.firsts)
-    calls = data.total(Metric.CALLS) or data.total(Metric.INTERACTIONS, channel=Channel.VOICE)
+    unique = led.people(("contacts", "unique"), everyone)
+    new = led.people(("contacts", "new"), everyone & data.firsts, "new")
+    returning = led.people(("contacts", "returning"), everyone - data.firsts, "returning")
     half = (DURATION_BIN - 1) / 2
     durations = {str(int(k) + half): v for k, v in data.by_key(Metric.DURATION).items()}
     timed = sum(durations.values())
-    return {
-        "filter": scope.flt.describe(),
-        "timezone": str(scope.zone),
-        "interactions": {
-            "total": data.total(Metric.INTERACTIONS),
-            **{str(ch): data.total(Metric.INTERACTIONS, channel=ch) for ch in Channel},
-        },
-        "contacts": {"unique": unique, "new": new, "returning": unique - new},
-        "calls": {
-            "total": calls,
-            "completed": data.total(Metric.COMPLETED),
-            "mean_duration": round(data.total(Metric.CALL_SECONDS) / timed, 1) if timed else None,
-            "median_duration": median(durations),
-        },
-        "funnel": funnel(data),
-        "topics": [
-            {"topic": k, "count": v}
-            for k, v in sorted(data.by_key(Metric.TOPIC).items(), key=lambda kv: (-kv[1], kv[0]))
+    steps = {name: data.by_key(metric) for name, metric in FUNNEL_STEPS.items()}
+    nodes = sorted(steps["reached"], key=lambda n: (-steps["reached"][n], n))
+    topics = sorted(data.by_key(Metric.TOPIC).items(), key=lambda kv: (-kv[1], kv[0]))
+    in_scope = [c for c in scope.campaigns if _in_scope(scope, c)]
+    led.divisors[("cost", "per_contact")] = _reach(data, in_scope)
+    report = CampaignReport(
+        filter=scope_of(scope),
+        timezone=str(scope.zone),
+        interactions=Interactions(
+            total=led.count(("interactions", "total"), Metric.INTERACTIONS),
+            **{
+                str(ch): led.count(("interactions", str(ch)), Metric.INTERACTIONS, channel=ch)
+                for ch in Channel
+            },
+        ),
+        contacts=Contacts(unique=unique, new=new, returning=returning),
+        calls=Calls(
+            total=_calls(led, ("calls", "total"), None),
+            completed=led.count(("calls", "completed"), Metric.COMPLETED),
+            mean_duration=round(data.total(Metric.CALL_SECONDS) / timed, 1) if timed else None,
+            median_duration=median(durations),
+        ),
+        funnel=[
+            FunnelNode(
+                node=node,
+                **{
+                    name: led.count(("funnel", i, name), metric, node)
+                    for name, metric in FUNNEL_STEPS.items()
+                },
+            )
+            for i, node in enumerate(nodes)
         ],
-        "transfers": data.total(Metric.TRANSFERS),
-        "followups": {
-            "opt_ins": data.total(Metric.OPT_INS),
-            "delivered": data.total(Metric.DELIVERED),
-            "opt_outs": data.total(Metric.OPT_OUTS),
-        },
-        "cost": cost(scope, data, [c for c in scope.campaigns if _in_scope(scope, c)]),
-        "daily": [
-            {"day": day.isoformat(), **{str(ch): v.get(str(ch), 0) for ch in Channel}}
-            for day, v in sorted(data.daily.items())
+        topics=[
+            TopicCount(topic=topic, count=led.count(("topics", i, "count"), Metric.TOPIC, topic))
+            for i, (topic, _count) in enumerate(topics)
         ],
-    }
+        transfers=led.count(("transfers",), Metric.TRANSFERS),
+        followups=Followups(
+            opt_ins=led.count(("followups", "opt_ins"), Metric.OPT_INS),
+            delivered=led.count(("followups", "delivered"), Metric.DELIVERED),
+            opt_outs=led.count(("followups", "opt_outs"), Metric.OPT_OUTS),
+        ),
+        cost=cost(scope, data, in_scope),
+        daily=[
+            DailyRow(
+                day=day, **{str(ch): led.day(("daily", i, str(ch)), day, ch) for ch in Channel}
+            )
+            for i, day in enumerate(sorted(data.daily))
+        ],
+    )
+    return report, led
 
 
-def channel_comparison(session: Session, scope: Scope) -> dict[str, Any]:
+def _calls(led: Ledger, path: Path, cells: set[int] | None) -> int:
+    # Calls are call records; logs from before those existed count voice interactions.
+    if led.data.total(Metric.CALLS, cells=cells):
+        return led.count(path, Metric.CALLS, cells=cells)
+    return led.count(path, Metric.INTERACTIONS, cells=cells, channel=Channel.VOICE)
+
+
+def channel_comparison(
+    session: Session, scope: Scope, *, people: bool = False
+) -> tuple[ChannelTable, Ledger]:
     """Compares media: unique contacts, interactions per contact, completion, cost per contact."""
-    data = load(session, scope, daily=False)
+    data = load(session, scope, daily=False, people=people)
+    led = Ledger(data)
     by_medium: dict[str, list[Campaign]] = {}
     for campaign in scope.campaigns:
         if _in_scope(scope, campaign):
             by_medium.setdefault(str(campaign.medium), []).append(campaign)
-    rows = []
-    for medium, campaigns in sorted(by_medium.items()):
-        rows.append(_medium_row(scope, data, medium, campaigns, {c.id for c in campaigns}))
+    media = [(m, cs, {c.id for c in cs}) for m, cs in sorted(by_medium.items())]
     if scope.campaign_ids is None and any(cid == 0 for cid, _ch in data.sets):
-        rows.append(_medium_row(scope, data, UNATTRIBUTED, [], {0}))
-    rows = [r for r in rows if r["interactions"] or r["unique_contacts"]]
-    total = _medium_row(scope, data, "total", [c for cs in by_medium.values() for c in cs], None)
-    return {
-        "filter": scope.flt.describe(),
-        "timezone": str(scope.zone),
-        "rows": rows,
-        "total": total,
-    }
+        media.append((UNATTRIBUTED, [], {0}))
+    media = [m for m in media if data.total(Metric.INTERACTIONS, cells=m[2]) or data.union(m[2])]
+    rows = [
+        _medium_row(scope, led, ("rows", i), medium, campaigns, cells)
+        for i, (medium, campaigns, cells) in enumerate(media)
+    ]
+    every = [c for cs in by_medium.values() for c in cs]
+    total = _medium_row(scope, led, ("total",), "total", every, None)
+    table = ChannelTable(filter=scope_of(scope), timezone=str(scope.zone), rows=rows, total=total)
+    return table, led
 
 
 def _medium_row(
-    scope: Scope, data: ScopeData, medium: str, campaigns: list[Campaign], cells: set[int] | None
-) -> dict[str, Any]:
-    unique = len(data.union(cells))
-    interactions = data.total(Metric.INTERACTIONS, cells=cells)
-    calls = data.total(Metric.CALLS, cells=cells) or data.total(
-        Metric.INTERACTIONS, cells=cells, channel=Channel.VOICE
-    )
-    completed = data.total(Metric.COMPLETED, cells=cells)
+    scope: Scope,
+    led: Ledger,
+    at: Path,
+    medium: str,
+    campaigns: list[Campaign],
+    cells: set[int] | None,
+) -> MediumRow:
+    data = led.data
+    unique = led.people((*at, "unique_contacts"), data.union(cells), cells=cells)
+    interactions = led.count((*at, "interactions"), Metric.INTERACTIONS, cells=cells)
+    calls = _calls(led, (*at, "calls"), cells)
+    completed = led.count((*at, "calls_completed"), Metric.COMPLETED, cells=cells)
     money = cost(scope, data, campaigns)
-    return {
-        "medium": medium,
-        "campaigns": len(campaigns),
-        "unique_contacts": unique,
-        "interactions": interactions,
-        "interactions_per_contact": round(interactions / unique, 2) if unique else None,
-        "calls": calls,
-        "calls_completed": completed,
-        "completion_rate": round(completed / calls, 3) if calls else None,
-        "cost": money["amount"],
-        "currency": money["currency"],
-        "cost_per_contact": money["per_contact"],
-    }
+    led.divisors[(*at, "cost_per_contact")] = _reach(data, campaigns)
+    return MediumRow(
+        medium=medium,
+        campaigns=len(campaigns),
+        unique_contacts=unique,
+        interactions=interactions,
+        interactions_per_contact=round(interactions / unique, 2) if unique else None,
+        calls=calls,
+        calls_completed=completed,
+        completion_rate=round(completed / calls, 3) if calls else None,
+        cost=money.amount,
+        currency=money.currency,
+        cost_per_contact=money.per_contact,
+    )
 
 
 def _in_scope(scope: Scope, campaign: Campaign) -> bool:
     return scope.campaign_ids is None or campaign.id in scope.campaign_ids
 
 
-def cost(scope: Scope, data: ScopeData, campaigns: list[Campaign]) -> dict[str, Any]:
+def cost(scope: Scope, data: ScopeData, campaigns: list[Campaign]) -> Cost:
     """Divides the campaigns' cost by the distinct contacts they reached in the range.
 
     The cost is each campaign's whole cost (what was spent for it), so the figure is the
     campaign's cost per contact when the range covers its run and its responses.
     """
-    costed = [c for c in campaigns if c.cost is not None]
+    costed = _costed(campaigns)
     currencies = {c.currency or "" for c in costed}
     if not costed or len(currencies) != 1:
-        return {"amount": None, "currency": None, "per_contact": None}
+        return Cost(amount=None, currency=None, per_contact=None)
     amount = sum((Decimal(c.cost or 0) for c in costed), Decimal(0))
-    reached = len(data.union({c.id for c in costed}))
+    reached = len(reach(data, campaigns))
     per = (amount / reached).quantize(Decimal("0.01")) if reached else None
-    return {
-        "amount": float(amount.quantize(Decimal("0.01"))),
-        "currency": currencies.pop() or None,
-        "per_contact": float(per) if per is not None else None,
-    }
+    return Cost(
+        amount=float(amount.quantize(Decimal("0.01"))),
+        currency=currencies.pop() or None,
+        per_contact=float(per) if per is not None else None,
+    )
 
 
-def funnel(data: ScopeData) -> list[dict[str, Any]]:
-    """Lists each voice-menu node: reached, hung up there, no input, invalid, went on."""
-    steps = {name: data.by_key(metric) for name, metric in FUNNEL_STEPS.items()}
-    nodes = sorted(steps["reached"], key=lambda n: (-steps["reached"][n], n))
-    return [{"node": n, **{name: steps[name].get(n, 0) for name in FUNNEL_STEPS}} for n in nodes]
+def _costed(campaigns: list[Campaign]) -> list[Campaign]:
+    return [c for c in campaigns if c.cost is not None]
+
+
+def reach(data: ScopeData, campaigns: list[Campaign]) -> BitMap:
+    """The distinct contacts the costed campaigns reached: what cost per contact divides by."""
+    return data.union({c.id for c in _costed(campaigns)})
+
+
+def _reach(data: ScopeData, campaigns: list[Campaign]) -> Tally:
+    ids = {c.id for c in _costed(campaigns)}
+    return Tally(members=data.union(ids), kind="contacts", cells=frozenset(ids))
 
 
 def median(histogram: dict[str, int]) -> float | None:

@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from campaigns.reports.schemas import CampaignReport, ChannelTable
+
 
 def _v(value: Any) -> str:
     if value is None:
@@ -18,52 +20,51 @@ def _v(value: Any) -> str:
     return str(value)
 
 
-def print_report(console: Console, data: dict[str, Any], table: dict[str, Any]) -> None:
+def print_report(console: Console, data: CampaignReport, table: ChannelTable) -> None:
     """Prints the summary, funnel, topics and channel comparison."""
-    flt = data["filter"]
-    scope = ", ".join(f"{k}={v}" for k, v in flt.items() if v and k not in ("from", "to"))
-    title = f"Reach {flt['from']} – {flt['to']} ({data['timezone']}) {scope}".strip()
+    flt = data.filter
+    named = flt.model_dump(exclude={"start", "end"})
+    scope = ", ".join(f"{k}={v}" for k, v in named.items() if v)
+    title = f"Reach {flt.start} – {flt.end} ({data.timezone}) {scope}".strip()
     summary = Table(title=title)
     summary.add_column("metric")
     summary.add_column("value", justify="right")
     rows = [
-        ("interactions", data["interactions"]["total"]),
-        ("  calls", data["interactions"]["voice"]),
-        ("  SMS", data["interactions"]["sms"]),
-        ("  WhatsApp", data["interactions"]["whatsapp"]),
-        ("unique contacts", data["contacts"]["unique"]),
-        ("  new", data["contacts"]["new"]),
-        ("  returning", data["contacts"]["returning"]),
-        ("calls", data["calls"]["total"]),
-        ("calls completed", data["calls"]["completed"]),
-        ("mean call duration (s)", data["calls"]["mean_duration"]),
-        ("median call duration (s)", data["calls"]["median_duration"]),
-        ("transfers", data["transfers"]),
-        ("opt-ins", data["followups"]["opt_ins"]),
-        ("follow-ups delivered", data["followups"]["delivered"]),
-        ("opt-outs", data["followups"]["opt_outs"]),
-        ("cost", data["cost"]["amount"]),
-        ("cost per unique contact", data["cost"]["per_contact"]),
+        ("interactions", data.interactions.total),
+        ("  calls", data.interactions.voice),
+        ("  SMS", data.interactions.sms),
+        ("  WhatsApp", data.interactions.whatsapp),
+        ("unique contacts", data.contacts.unique),
+        ("  new", data.contacts.new),
+        ("  returning", data.contacts.returning),
+        ("calls", data.calls.total),
+        ("calls completed", data.calls.completed),
+        ("mean call duration (s)", data.calls.mean_duration),
+        ("median call duration (s)", data.calls.median_duration),
+        ("transfers", data.transfers),
+        ("opt-ins", data.followups.opt_ins),
+        ("follow-ups delivered", data.followups.delivered),
+        ("opt-outs", data.followups.opt_outs),
+        ("cost", data.cost.amount),
+        ("cost per unique contact", data.cost.per_contact),
     ]
     for name, value in rows:
         summary.add_row(name, _v(value))
     console.print(summary)
-    if data["funnel"]:
+    steps = ("reached", "went_on", "hung_up", "no_input", "invalid")
+    if data.funnel:
         funnel = Table(title="Voice menu funnel")
-        for col in ("node", "reached", "went_on", "hung_up", "no_input", "invalid"):
+        for col in ("node", *steps):
             funnel.add_column(col, justify="left" if col == "node" else "right")
-        for node in data["funnel"]:
-            funnel.add_row(
-                node["node"],
-                *(_v(node[c]) for c in ("reached", "went_on", "hung_up", "no_input", "invalid")),
-            )
+        for node in data.funnel:
+            funnel.add_row(node.node, *(_v(node[c]) for c in steps))
         console.print(funnel)
-    if data["topics"]:
+    if data.topics:
         topics = Table(title="Topics chosen")
         topics.add_column("topic")
         topics.add_column("count", justify="right")
-        for row in data["topics"]:
-            topics.add_row(row["topic"], _v(row["count"]))
+        for row in data.topics:
+            topics.add_row(row.topic, _v(row.count))
         console.print(topics)
     media = Table(title="Channel comparison")
     cols = (
@@ -76,6 +77,6 @@ def print_report(console: Console, data: dict[str, Any], table: dict[str, Any]) 
     )
     for col in cols:
         media.add_column(col.replace("_", " "), justify="left" if col == "medium" else "right")
-    for row in [*table["rows"], table["total"]]:
-        media.add_row(*(_v(row[c]) for c in cols))
+    for medium in [*table.rows, table.total]:
+        media.add_row(*(_v(medium[c]) for c in cols))
     console.print(media)

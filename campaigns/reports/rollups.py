@@ -12,6 +12,9 @@ How the numbers stay exact:
   Roaring bitmap. A report unions the bitmaps of its cells and days and counts the members,
   so a person seen in many hours, days, channels or campaigns is counted once. New contacts are
   those in the `first` set (first interaction ever) of a day in the range.
+- `rollup_people` keeps the same kind of day set behind every other count (calls, funnel steps,
+  topics, opt-ins, deliveries ...), so viewers' reports can tell how many distinct people a
+  count comes from (campaigns.reports.disclosure). Refreshes OR into them like the day sets.
 
 How they stay current (refresh, run before every report and by `outreach rollups rebuild`):
 - Each source keeps a high-water id in `rollup_state`. A refresh takes the rows above it,
@@ -39,17 +42,18 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from campaigns.registry.models import Interaction
-from campaigns.reports.contacts import fold_contacts
+from campaigns.reports.contacts import fold_contacts, fold_people
 from campaigns.reports.models import (
     ReportContact,
     RollupCount,
     RollupDaily,
+    RollupPeople,
     RollupSet,
     RollupState,
     table_of,
 )
 from campaigns.reports.sources import SOURCES
-from campaigns.reports.sources.base import hour_of
+from campaigns.reports.sources.base import PeopleRow, hour_of
 from campaigns.reports.sources.interactions import presence_rows
 
 CHANGE_MARGIN = timedelta(minutes=5)
@@ -107,6 +111,8 @@ def refresh(
     rows = list(presence_rows(session, low=low_i, high=tops["interactions"]))
     rows += presence_rows(session, start=latest - timedelta(hours=lag_hours), high=low_i)
     fold_contacts(session, rows, zone=zone)
+    for start, end in _spans(sorted(hours)):
+        fold_people(session, _people(session, start, end), zone=zone)
     for source in SOURCES:
         states[source.name].high_water = tops[source.name]
         states[source.name].refreshed_at = now
@@ -125,6 +131,7 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
     session.execute(delete(RollupCount))
     session.execute(delete(RollupDaily))
     session.execute(delete(RollupSet))
+    session.execute(delete(RollupPeople))
     session.execute(delete(ReportContact))
     tops = {s.name: s.max_id(session) for s in SOURCES}
     first = _first_time(session)
@@ -140,6 +147,7 @@ def rebuild(session: Session, *, zone: ZoneInfo, now: datetime) -> RefreshStats:
             _compact_day(session, day, zone)
             rows = list(presence_rows(session, start=start, end=end))
             fold_contacts(session, rows, zone=zone, known=known, fresh=True)
+            fold_people(session, _people(session, start, end), zone=zone, known=known)
             stats.hours += 24
             stats.contacts_rows += len(rows)
             day += timedelta(days=1)
@@ -185,6 +193,10 @@ def _lock_states(session: Session) -> dict[str, RollupState]:
     # FOR UPDATE serialises concurrent refreshes on PostgreSQL (SQLite has one writer anyway).
     rows = session.scalars(select(RollupState).with_for_update().order_by(RollupState.source))
     return {row.source: row for row in rows}
+
+
+def _people(session: Session, start: datetime, end: datetime) -> list[PeopleRow]:
+    return [row for source in SOURCES for row in source.people(session, start, end)]
 
 
 def _spans(hours: list[datetime]) -> Iterable[tuple[datetime, datetime]]:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from campaigns.reports import lift, queries, rollups, suppression
-from campaigns.reports.filters import ReportFilter, resolve
+from campaigns.reports import disclosure, lift, queries, rollups
+from campaigns.reports.disclosure import Rules
+from campaigns.reports.filters import ReportFilter, Scope, resolve
+from campaigns.reports.schemas import CampaignReport, ChannelTable, LiftReport, Suppressed
 from outreach.core.settings import Settings
 
 # Reports within this long of the last refresh reuse it (a dashboard page asks several).
 REFRESH_INTERVAL = timedelta(seconds=10)
 
 
-def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datetime):  # type: ignore[no-untyped-def]
+def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datetime) -> Scope:
     zone = ZoneInfo(settings.default_timezone)
     rollups.refresh(
         session,
@@ -30,18 +31,20 @@ def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datet
 
 def report(
     session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
-) -> dict[str, Any]:
-    """Returns the reach report of a filter; small cells hidden unless exact."""
-    result = queries.campaign_report(session, _prepare(session, settings, flt, now))
-    return result if exact else suppression.protect_report(result, settings.small_cell_k)
+) -> CampaignReport:
+    """Returns the reach report of a filter; as a viewer may see it unless exact."""
+    scope = _prepare(session, settings, flt, now)
+    result, ledger = queries.campaign_report(session, scope, people=not exact)
+    return result if exact else disclosure.viewer_report(result, ledger, Rules.of(settings))
 
 
 def channels(
     session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
-) -> dict[str, Any]:
-    """Returns the channel comparison of a filter; small cells hidden unless exact."""
-    result = queries.channel_comparison(session, _prepare(session, settings, flt, now))
-    return result if exact else suppression.protect_channels(result, settings.small_cell_k)
+) -> ChannelTable:
+    """Returns the channel comparison of a filter; as a viewer may see it unless exact."""
+    scope = _prepare(session, settings, flt, now)
+    result, ledger = queries.channel_comparison(session, scope, people=not exact)
+    return result if exact else disclosure.viewer_channels(result, ledger, Rules.of(settings))
 
 
 def airing_lift(
@@ -53,16 +56,22 @@ def airing_lift(
     exact: bool,
     before: int | None = None,
     after: int | None = None,
-) -> dict[str, Any]:
-    """Returns the airing lift of a filter; small cells hidden unless exact."""
+) -> LiftReport:
+    """Returns the airing lift of a filter; as a viewer may see it unless exact."""
     scope = resolve(session, flt, zone=ZoneInfo(settings.default_timezone))
-    result = lift.airing_lift(
+    before = before or settings.lift_baseline_minutes
+    after = after or settings.lift_window_minutes
+    if exact:
+        return lift.airing_lift(session, scope, before=before, after=after)
+    rules = Rules.of(settings)
+    return lift.airing_lift(
         session,
         scope,
-        before=before or settings.lift_baseline_minutes,
-        after=after or settings.lift_window_minutes,
+        before=before,
+        after=after,
+        publish=lift.for_viewers(rules.k, rules.base, rules.secret),
+        suppressed=Suppressed(k=rules.k, base=rules.base),
     )
-    return result if exact else lift.protect_lift(result, settings.small_cell_k)
 
 
 def rebuild(session: Session, *, settings: Settings, now: datetime) -> rollups.RefreshStats:

@@ -6,6 +6,9 @@ new + returning to unique, days to the period, media to the total), hiding one p
 let anyone subtract it back, so the next smallest visible non-zero part is hidden too;
 if no such part exists the total is hidden. Ratios computed from a hidden count (per
 contact, completion rate, durations) are hidden with it.
+
+Viewers' reports get this from campaigns.reports.disclosure, after it has hidden the counts
+from fewer than K people and before it rounds the others.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -37,8 +37,9 @@ def export_floip(
         scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
         rows = floip.rows(session, flow=definition, start=scope.utc_start, end=scope.utc_end)
     out.mkdir(parents=True, exist_ok=True)
-    package = floip.descriptor(definition, now=ctx.clock(), resource={"path": "responses.json"})
-    (out / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False))
+    package = floip.descriptor(definition, now=ctx.clock(), path="responses.json")
+    text = json.dumps(package.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
+    (out / "datapackage.json").write_text(text)
     (out / "responses.json").write_text(json.dumps(rows, ensure_ascii=False))
     console.print(f"wrote {out / 'datapackage.json'} and {len(rows)} response row(s)")
 
@@ -60,14 +61,20 @@ def export_csv(
         raise typer.Exit(2)
     ctx = open_context()
     flt = report_filter(ctx, start, end, campaign=campaign)
-    fn = {
-        "channels": service.channels,
-        "lift": service.airing_lift,
-        "stations": service.airing_lift,
-    }.get(kind, service.report)
     with session_scope(ctx.sessions) as session:
-        data = fn(session=session, settings=ctx.settings, flt=flt, now=ctx.clock(), exact=exact)
-    text = csvexport.render(kind, data)
+        kw: dict[str, Any] = {
+            "session": session,
+            "settings": ctx.settings,
+            "flt": flt,
+            "now": ctx.clock(),
+            "exact": exact,
+        }
+        if kind == "channels":
+            text = csvexport.render(kind, service.channels(**kw))
+        elif kind in ("lift", "stations"):
+            text = csvexport.render(kind, service.airing_lift(**kw))
+        else:
+            text = csvexport.render(kind, service.report(**kw))
     if out is None:
         typer.echo(text, nl=False)
     else:

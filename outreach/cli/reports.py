@@ -75,7 +75,11 @@ def report(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if as_json:
-        typer.echo(json.dumps({"report": data, "channels": table}, indent=2, default=str))
+        both = {
+            "report": data.model_dump(mode="json", by_alias=True),
+            "channels": table.model_dump(mode="json", by_alias=True),
+        }
+        typer.echo(json.dumps(both, indent=2))
         return
     print_report(console, data, table)
 

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 
 # (hour, campaign_id or 0, channel, language or "", metric, key) -> value
 CountKey = tuple[datetime, int, str, str, str, str]
+# (hour, campaign_id or 0, channel, language or "", metric, key, contact id): one person
+# behind a count of that hour and cell.
+PeopleRow = tuple[datetime, int, str, str, str, str, str]
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -53,6 +56,8 @@ class Source(Protocol):
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]: ...
 
+    def people(self, session: Session, start: datetime, end: datetime) -> Iterator[PeopleRow]: ...
+
 
 @dataclass(frozen=True)
 class TableSource:
@@ -80,3 +85,7 @@ class TableSource:
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
         raise NotImplementedError
+
+    def people(self, session: Session, start: datetime, end: datetime) -> Iterator[PeopleRow]:
+        """Yields who is behind the counts of [start, end) (none: interactions have `seen`)."""
+        yield from ()

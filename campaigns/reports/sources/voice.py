@@ -4,6 +4,7 @@ at the hour the call started so one call's numbers always land in one bucket."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, select
@@ -11,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from campaigns.registry.models import Campaign
 from campaigns.reports.metrics import DURATION_BIN, Metric
-from campaigns.reports.sources.base import CountKey, TableSource, hour_bucket, parse_hour
+from campaigns.reports.sources.base import (
+    CountKey,
+    PeopleRow,
+    TableSource,
+    hour_bucket,
+    parse_hour,
+)
 from campaigns.voice.models import Call, CallEvent, CallEventKind
 
 __all__ = ["Call", "CallSource"]
@@ -37,6 +44,53 @@ class CallSource(TableSource):
             self._count_calls(session, where, out)
             self._count_events(session, where, out)
         return out
+
+    def people(self, session: Session, start: datetime, end: datetime) -> Iterator[PeopleRow]:
+        for where in _spans(session, start, end):
+            yield from self._call_people(session, where)
+            yield from self._event_people(session, where)
+
+    def _call_people(self, session: Session, where: ColumnElement[bool]) -> Iterator[PeopleRow]:
+        timed = Call.duration_seconds.is_not(None)
+        cells = (hour_bucket(session, Call.started_at), Call.campaign_id, Call.language)
+        query = select(*cells, Call.outcome, timed, Call.contact_id).where(where).distinct()
+        for bucket, campaign_id, language, outcome, has_duration, contact in session.execute(query):
+            cell = (parse_hour(bucket), campaign_id or 0, "voice", language or "")
+            yield *cell, Metric.CALLS, "", contact
+            if outcome in COMPLETED:
+                yield *cell, Metric.COMPLETED, "", contact
+            if outcome == "transferred":
+                yield *cell, Metric.TRANSFERS, "", contact
+            if has_duration:
+                # One set for the durations: mean and median come from the timed calls.
+                yield *cell, Metric.CALL_SECONDS, "", contact
+
+    def _event_people(self, session: Session, where: ColumnElement[bool]) -> Iterator[PeopleRow]:
+        value = case((CallEvent.kind == CallEventKind.RESULT, CallEvent.value), else_=None)
+        question = case((CallEvent.kind == CallEventKind.RESULT, CallEvent.question_id), else_=None)
+        cells = (hour_bucket(session, Call.started_at), Call.campaign_id, Call.language)
+        query = (
+            select(*cells, CallEvent.node, CallEvent.kind, question, value, Call.contact_id)
+            .join(Call, Call.id == CallEvent.call_id)
+            .where(where)
+            .distinct()
+        )
+        for (
+            bucket,
+            campaign_id,
+            language,
+            node,
+            kind,
+            question_id,
+            answer,
+            contact,
+        ) in session.execute(query):
+            cell = (parse_hour(bucket), campaign_id or 0, "voice", language or "")
+            metric = FUNNEL.get(kind)
+            if metric is not None:
+                yield *cell, metric, node, contact
+            elif kind == CallEventKind.RESULT and question_id == TOPIC_QUESTION and answer:
+                yield *cell, Metric.TOPIC, answer, contact
 
     def _count_calls(self, session: Session, where: ColumnElement[bool], out: Counter) -> None:
         hour = hour_bucket(session, Call.started_at)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from campaigns.reports import csvexport, floip, service
+from campaigns.reports import csvexport, floip
 from campaigns.reports.filters import FilterError, resolve
+from campaigns.reports.schemas import (
+    CampaignReport,
+    ChannelTable,
+    FloipPackage,
+    FloipResponses,
+    LiftReport,
+)
 from ivr_flows.model import Flow
 from outreach.core.deps import CtxDep, SessionDep
 from outreach.web.api.params import FilterDep
@@ -19,40 +26,55 @@ from outreach.web.auth.web import ApiManager, api_user
 router = APIRouter(prefix="/api", tags=["reports"], dependencies=[Depends(api_user)])
 
 
-@router.get("/reports/summary", summary="Reach report of any filter")
-def summary(runner: ApiRunner) -> dict[str, Any]:
+@router.get("/reports/summary", summary="Reach report of any filter", response_model=CampaignReport)
+def summary(runner: ApiRunner) -> CampaignReport:
     return runner.report()
 
 
-@router.get("/campaigns/{code}/report", summary="Reach report of one campaign")
-def campaign_report(code: str, runner: ApiRunner) -> dict[str, Any]:
+@router.get(
+    "/campaigns/{code}/report",
+    summary="Reach report of one campaign",
+    response_model=CampaignReport,
+)
+def campaign_report(code: str, runner: ApiRunner) -> CampaignReport:
     return runner.scoped(code).report()
 
 
-@router.get("/reports/channels", summary="Channel reach comparison across media")
-def channels(runner: ApiRunner) -> dict[str, Any]:
+@router.get(
+    "/reports/channels",
+    summary="Channel reach comparison across media",
+    response_model=ChannelTable,
+)
+def channels(runner: ApiRunner) -> ChannelTable:
     return runner.channels()
 
 
-@router.get("/reports/lift", summary="Airing lift per airing and per station")
+@router.get(
+    "/reports/lift", summary="Airing lift per airing and per station", response_model=LiftReport
+)
 def lift(
     runner: ApiRunner,
     before: Annotated[int | None, Query(ge=1, le=240)] = None,
     after: Annotated[int | None, Query(ge=1, le=240)] = None,
-) -> dict[str, Any]:
+) -> LiftReport:
     return runner.lift(before=before, after=after)
 
 
-@router.get("/exports/{kind}.csv", summary="A report as CSV (summary, channels, funnel, lift)")
+@router.get(
+    "/exports/{kind}.csv",
+    summary="A report as CSV (summary, channels, funnel, topics, daily, lift, stations)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The table as CSV"}},
+)
 def export_csv(kind: str, runner: ApiRunner) -> Response:
     if kind not in csvexport.KINDS:
         raise HTTPException(404, f"unknown export {kind!r}; try {', '.join(csvexport.KINDS)}")
-    fn = {
-        "channels": service.channels,
-        "lift": service.airing_lift,
-        "stations": service.airing_lift,
-    }.get(kind, service.report)
-    body = csvexport.render(kind, runner.run(fn))
+    if kind == "channels":
+        body = csvexport.render(kind, runner.channels())
+    elif kind in ("lift", "stations"):
+        body = csvexport.render(kind, runner.lift())
+    else:
+        body = csvexport.render(kind, runner.report())
     name = f"outreach-{kind}-{runner.flt.start}-{runner.flt.end}.csv"
     return Response(
         body,
@@ -68,7 +90,11 @@ def _flow(session: SessionDep, flow_id: str) -> Flow:
         raise HTTPException(404, str(exc)) from exc
 
 
-@router.get("/exports/floip/{flow_id}", summary="FLOIP Flow Results descriptor (managers)")
+@router.get(
+    "/exports/floip/{flow_id}",
+    summary="FLOIP Flow Results descriptor (managers)",
+    response_model=FloipPackage,
+)
 def floip_descriptor(
     flow_id: str,
     request: Request,
@@ -76,27 +102,25 @@ def floip_descriptor(
     user: ApiManager,
     session: SessionDep,
     ctx: CtxDep,
-) -> dict[str, Any]:
+) -> FloipPackage:
     flow = _flow(session, flow_id)
     url = str(request.url_for("floip_responses", flow_id=flow_id))
     query = f"?from={flt.start}&to={flt.end}"
-    return floip.descriptor(flow, now=ctx.clock(), resource={"api_data_url": url + query})
+    return floip.descriptor(flow, now=ctx.clock(), api_data_url=url + query)
 
 
-@router.get("/exports/floip/{flow_id}/responses", summary="FLOIP responses (managers)")
+@router.get(
+    "/exports/floip/{flow_id}/responses",
+    summary="FLOIP responses (managers)",
+    response_model=FloipResponses,
+)
 def floip_responses(
     flow_id: str, flt: FilterDep, user: ApiManager, session: SessionDep, ctx: CtxDep
-) -> dict[str, Any]:
+) -> FloipResponses:
     flow = _flow(session, flow_id)
     try:
         scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
     except FilterError as exc:
         raise HTTPException(422, str(exc)) from exc
-    data = floip.rows(session, flow=flow, start=scope.utc_start, end=scope.utc_end)
-    return {
-        "data": {
-            "type": "flow-results-data",
-            "id": floip.package_id(flow.id),
-            "attributes": {"responses": data},
-        }
-    }
+    rows = floip.rows(session, flow=flow, start=scope.utc_start, end=scope.utc_end)
+    return floip.responses(flow, rows)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException
 from sqlalchemy.orm import Session
 
 from campaigns.reports import service
 from campaigns.reports.filters import FilterError, ReportFilter
+from campaigns.reports.schemas import CampaignReport, ChannelTable, LiftReport
 from outreach.core.context import AppContext
 from outreach.core.deps import CtxDep, SessionDep
 from outreach.core.settings import Settings
@@ -19,7 +20,7 @@ from outreach.web.api.params import FilterDep
 from outreach.web.auth.models import User
 from outreach.web.auth.web import ApiUser, PageUser, exact_for
 
-ReportFn = Callable[..., dict[str, Any]]
+T = TypeVar("T")
 
 # The API also turns service ValueErrors (bad windows and the like) into 422s; the
 # dashboard only maps filter errors and lets anything else surface as a server error.
@@ -61,7 +62,7 @@ class ReportRunner:
         """Return a runner whose filter is narrowed to one campaign."""
         return replace(self, flt=replace(self.flt, campaign=code))
 
-    def run(self, fn: ReportFn, **extra: Any) -> dict[str, Any]:
+    def run(self, fn: Callable[..., T], **extra: Any) -> T:
         """Run one report service function, mapping the caught errors to HTTP errors."""
         try:
             return fn(
@@ -75,15 +76,15 @@ class ReportRunner:
         except self.catches as exc:
             raise http_error(exc) from exc
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> CampaignReport:
         """Return the reach report."""
         return self.run(service.report)
 
-    def channels(self) -> dict[str, Any]:
+    def channels(self) -> ChannelTable:
         """Return the channel comparison."""
         return self.run(service.channels)
 
-    def lift(self, *, before: int | None = None, after: int | None = None) -> dict[str, Any]:
+    def lift(self, *, before: int | None = None, after: int | None = None) -> LiftReport:
         """Return the airing lift with optional window overrides in minutes."""
         return self.run(service.airing_lift, before=before, after=after)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from campaigns.reports.schemas import CampaignReport, ChannelTable, LiftReport
+
 COLORS = {
     "voice": "#1f77b4",
     "sms": "#ff7f0e",
@@ -17,17 +19,17 @@ COLORS = {
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 
 
-def _n(value: Any) -> float | None:
+def _n(value: object) -> float | None:
     # A suppressed cell ("<5") is drawn as a gap, never as a guessed number.
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def daily(report: dict[str, Any]) -> dict[str, Any]:
-    labels = [row["day"][5:] for row in report["daily"]]
+def daily(report: CampaignReport) -> dict[str, Any]:
+    labels = [row.day.isoformat()[5:] for row in report.daily]
     datasets = [
         {
             "label": ch,
-            "data": [_n(row[ch]) for row in report["daily"]],
+            "data": [_n(row[ch]) for row in report.daily],
             "backgroundColor": COLORS[ch],
         }
         for ch in ("voice", "sms", "whatsapp")
@@ -39,9 +41,9 @@ def daily(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def funnel(report: dict[str, Any]) -> dict[str, Any]:
+def funnel(report: CampaignReport) -> dict[str, Any]:
     # Only nodes where callers choose (menus, questions...): a message node just plays.
-    nodes = [n for n in report["funnel"] if any(n[k] for k in ("went_on", "hung_up", "invalid"))]
+    nodes = [n for n in report.funnel if any(n[k] for k in ("went_on", "hung_up", "invalid"))]
     steps = ["reached", "went_on", "hung_up"]
     datasets = [
         {
@@ -53,21 +55,21 @@ def funnel(report: dict[str, Any]) -> dict[str, Any]:
     ]
     return {
         "type": "bar",
-        "data": {"labels": [n["node"] for n in nodes], "datasets": datasets},
+        "data": {"labels": [n.node for n in nodes], "datasets": datasets},
         "options": {"indexAxis": "y"},
     }
 
 
-def topics(report: dict[str, Any]) -> dict[str, Any]:
-    rows = report["topics"]
+def topics(report: CampaignReport) -> dict[str, Any]:
+    rows = report.topics
     return {
         "type": "bar",
         "data": {
-            "labels": [r["topic"] for r in rows],
+            "labels": [r.topic for r in rows],
             "datasets": [
                 {
                     "label": "times chosen",
-                    "data": [_n(r["count"]) for r in rows],
+                    "data": [_n(r.count) for r in rows],
                     "backgroundColor": PALETTE[2],
                 }
             ],
@@ -76,22 +78,22 @@ def topics(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def channels(table: dict[str, Any]) -> dict[str, Any]:
-    rows = table["rows"]
+def channels(table: ChannelTable) -> dict[str, Any]:
+    rows = table.rows
     return {
         "type": "bar",
         "data": {
-            "labels": [r["medium"] for r in rows],
+            "labels": [r.medium for r in rows],
             "datasets": [
                 {
                     "label": "unique contacts",
-                    "data": [_n(r["unique_contacts"]) for r in rows],
+                    "data": [_n(r.unique_contacts) for r in rows],
                     "backgroundColor": PALETTE[0],
                     "yAxisID": "y",
                 },
                 {
                     "label": "cost per contact",
-                    "data": [_n(r["cost_per_contact"]) for r in rows],
+                    "data": [_n(r.cost_per_contact) for r in rows],
                     "backgroundColor": PALETTE[1],
                     "yAxisID": "y1",
                 },
@@ -110,22 +112,22 @@ def channels(table: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def lift_curves(lift: dict[str, Any]) -> dict[str, Any]:
+def lift_curves(lift: LiftReport) -> dict[str, Any]:
     datasets = [
         {
-            "label": s["station"],
-            "data": s["mean_per_minute"],
+            "label": s.station,
+            "data": [_n(v) for v in s.mean_per_minute],
             "borderColor": PALETTE[i % 7],
             "backgroundColor": PALETTE[i % 7],
             "fill": False,
             "tension": 0.2,
             "pointRadius": 0,
         }
-        for i, s in enumerate(lift["stations"])
+        for i, s in enumerate(lift.stations)
     ]
     return {
         "type": "line",
-        "data": {"labels": lift["minutes"], "datasets": datasets},
+        "data": {"labels": lift.minutes, "datasets": datasets},
         "options": {
             "scales": {
                 "x": {"title": {"display": True, "text": "minutes from airing"}},
@@ -135,19 +137,19 @@ def lift_curves(lift: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def lift_excess(lift: dict[str, Any]) -> dict[str, Any]:
-    rows = lift["airings"]
-    stations = sorted({r["station"] for r in rows})
+def lift_excess(lift: LiftReport) -> dict[str, Any]:
+    rows = lift.airings
+    stations = sorted({r.station for r in rows})
     color = {s: PALETTE[i % 7] for i, s in enumerate(stations)}
     return {
         "type": "bar",
         "data": {
-            "labels": [f"{r['station']} {r['aired_local'][5:]}" for r in rows],
+            "labels": [f"{r.station} {r.aired_local[5:]}" for r in rows],
             "datasets": [
                 {
                     "label": "excess calls",
-                    "data": [_n(r["excess_calls"]) for r in rows],
-                    "backgroundColor": [color[r["station"]] for r in rows],
+                    "data": [_n(r.excess_calls) for r in rows],
+                    "backgroundColor": [color[r.station] for r in rows],
                 }
             ],
         },

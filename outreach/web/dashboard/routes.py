@@ -41,6 +41,7 @@ def _page(
         "exact": exact_for(user),
         "page": name,
         "k": request.app.state.ctx.settings.small_cell_k,
+        "base": request.app.state.ctx.settings.report_rounding_base,
         **extra,
     }
     return templates.TemplateResponse(request, f"dashboard/{name}.html", context)

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from campaigns.reports.floip import iso639_3
 from outreach.core.context import AppContext
 from outreach.web.auth.models import Role
 from tests.support.app import ROOT
@@ -84,6 +85,17 @@ def test_floip_export_validates_and_names_contacts_only_by_keyed_hash(
     assert rows[0][2] == loaded.contact_id(CALLER)
     assert CALLER not in json.dumps(rows) and CALLER[1:] not in json.dumps(rows)
     assert all(r[0].endswith("+00:00") for r in rows)
+
+
+def test_floip_descriptor_names_the_language_by_its_iso_639_3_code(
+    phone: TestClient, loaded: AppContext
+) -> None:
+    _two_calls(phone)
+    auth = {"Authorization": f"Bearer {make_user(loaded, 'mgr', Role.MANAGER)}"}
+    descriptor = phone.get("/api/exports/floip/radio", params=DAY, headers=auth).json()
+    assert descriptor["resources"][0]["schema"]["language"] == "aze"  # the radio flow's default
+    assert [iso639_3(code) for code in ("az", "ru", "en")] == ["aze", "rus", "eng"]
+    assert iso639_3("eng") == "eng" and iso639_3("zz") is None
 
 
 def test_floip_export_is_for_managers_and_unknown_flows_are_404(

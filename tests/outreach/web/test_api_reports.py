@@ -8,6 +8,7 @@ import io
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -247,3 +248,44 @@ def test_csv_exports_have_a_header_and_one_row_per_item(
         rows = list(csv.reader(io.StringIO(response.text)))
         assert rows[0][0] == first and len(rows) > 1, kind
     assert client.get("/api/exports/nope.csv", headers=tokens["manager"]).status_code == 404
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_a_formula_are_quoted(
+    client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        region = f"{start}=1+1"
+        response = client.get(
+            "/api/exports/summary.csv",
+            params={"region": region, "from": "2027-02-01", "to": "2027-02-02"},
+            headers=tokens["viewer"],
+        )
+        assert response.status_code == 200, response.text
+        rows = dict(csv.reader(io.StringIO(response.text)))
+        assert rows["filter.region"] == "'" + region, repr(start)
+
+
+def test_openapi_declares_the_report_payloads_and_responses_match_them(
+    loaded: AppContext, client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    seed_demo(loaded, days=1)
+    spec = client.get("/openapi.json").json()
+    span = window(1)
+    for path, model in (
+        ("/api/reports/summary", "CampaignReport"),
+        ("/api/campaigns/AZ-RADIO-IDMAN-2027/report", "CampaignReport"),
+        ("/api/reports/channels", "ChannelTable"),
+        ("/api/reports/lift", "LiftReport"),
+    ):
+        template = path.replace("AZ-RADIO-IDMAN-2027", "{code}")
+        declared = spec["paths"][template]["get"]["responses"]["200"]["content"]
+        assert declared["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+        schema = {"$ref": f"#/components/schemas/{model}", "components": spec["components"]}
+        for who in ("viewer", "manager"):
+            body = client.get(path, params=span, headers=tokens[who]).json()
+            jsonschema.Draft202012Validator(schema).validate(body)
+    assert (
+        "text/csv" in spec["paths"]["/api/exports/{kind}.csv"]["get"]["responses"]["200"]["content"]
+    )
+    floip = spec["paths"]["/api/exports/floip/{flow_id}"]["get"]["responses"]["200"]["content"]
+    assert floip["application/json"]["schema"] == {"$ref": "#/components/schemas/FloipPackage"}
