@@ -1,7 +1,7 @@
 """server-side login sessions and the shared login throttle
 
 Revision ID: 0008_sessions
-Revises: 0005_outbox_index
+Revises: 0007_job_runs
 Create Date: 2026-12-01 09:00:00
 """
 

@@ -1,7 +1,7 @@
 """rollup_people: the contacts behind each count, so viewers' numbers from few people hide
 
 Revision ID: 0009_rollup_people
-Revises: 0005_outbox_index
+Revises: 0008_sessions
 Create Date: 2026-12-01 09:00:00
 """
 
