@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from campaigns.followups.delivery import apply_status
 from outreach.core.deps import CtxDep
 from webhooks.security import SignedForm
+from webhooks.transaction import in_transaction
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -25,21 +26,17 @@ def sms_status(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     code = int(raw_code) if raw_code.isdigit() else None
     raw_id = request.query_params.get("o", "")
     outbox_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 12 else None
-    session = ctx.sessions()
-    try:
-        apply_status(
-            session,
-            sid=sid[:64],
-            status=status,
-            error_code=code,
-            now=ctx.clock(),
-            outbox_id=outbox_id,
-        )
-        session.commit()
-    except Exception:
+
+    def not_recorded(_exc: Exception) -> bool:
         # Twilio retries on 5xx; a status we cannot store is not worth a retry storm.
-        session.rollback()
         log.exception("could not record a message status", extra={"sid": sid[:64]})
-    finally:
-        session.close()
+        return False
+
+    in_transaction(
+        ctx,
+        lambda session: apply_status(
+            session, sid=sid, status=status, error_code=code, now=ctx.clock(), outbox_id=outbox_id
+        ),
+        failed=not_recorded,
+    )
     return Response(status_code=200)
