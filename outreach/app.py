@@ -5,21 +5,48 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from outreach import __version__, jobs
 from outreach.core.context import AppContext
 from outreach.core.db import upgrade_schema
 from outreach.core.limits import BodyLimits
-from outreach.core.settings import Settings
+from outreach.core.settings import Settings, get_settings
+from outreach.web.api.airings import router as airings_router
+from outreach.web.api.campaigns import router as campaigns_router
+from outreach.web.api.reports import router as reports_router
 from outreach.web.auth.guard import WriteGuard
-from outreach.web.pages import templates
+from outreach.web.auth.routes import router as auth_router
+from outreach.web.auth.web import LoginRequired
+from outreach.web.dashboard.routes import router as dashboard_router
+from outreach.web.pages import STATIC_DIR, templates
 from outreach.web.security_headers import SecurityHeadersMiddleware
+from webhooks.sms import router as sms_router
+from webhooks.sms_status import router as sms_status_router
+from webhooks.voice import router as voice_router
+from webhooks.voice_twiml import AUDIO_DIR
 
 log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "outreach_session"
+SESSION_MAX_AGE = 8 * 3600
+# Every router of the service, mounted once, here.
+ROUTERS = (
+    sms_router,
+    sms_status_router,
+    voice_router,
+    auth_router,
+    dashboard_router,
+    reports_router,
+    campaigns_router,
+    airings_router,
+)
 
 
 def create_app(
@@ -32,8 +59,6 @@ def create_app(
     """Builds the app; upgrades the schema first (or raises SchemaError with the reason)."""
     if ctx is None:
         if settings is None:
-            from outreach.core.settings import get_settings
-
             settings = get_settings()
         ctx = AppContext.from_settings(settings.ensure_secrets())
     if migrate:
@@ -89,19 +114,27 @@ def _describe(exc: RequestValidationError) -> list[dict[str, object]]:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from webhooks.sms import router as sms_router
-
-    app.include_router(sms_router)
-    from outreach.web.dashboard.install import install as install_dashboard
-
-    install_dashboard(app)
-    from webhooks.sms_status import router as sms_status_router
-
-    app.include_router(sms_status_router)
-    from fastapi.staticfiles import StaticFiles
-
-    from webhooks.voice import router as voice_router
-    from webhooks.voice_twiml import AUDIO_DIR
-
-    app.include_router(voice_router)
+    """Adds the session middleware, every router, static files and the login redirect."""
+    ctx: AppContext = app.state.ctx
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=ctx.settings.session_secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        # Secure cookies whenever the service is published over HTTPS.
+        https_only=ctx.settings.public_url.startswith("https://"),
+    )
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/audio", StaticFiles(directory=AUDIO_DIR, check_dir=False), name="audio")
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.get("/", include_in_schema=False)
+    def _root() -> Response:
+        return RedirectResponse("/dashboard", status_code=303)

@@ -7,10 +7,11 @@ import logging
 from fastapi import APIRouter, HTTPException, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
-from campaigns.sms.service import InboundSms, handle_inbound_sms
+from campaigns.sms.service import InboundSms, SmsOutcome, handle_inbound_sms
 from outreach.core.deps import CtxDep
 from outreach.core.privacy import Address
 from webhooks.security import SignedForm
+from webhooks.transaction import in_transaction
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -44,17 +45,17 @@ def inbound_sms(form: SignedForm, ctx: CtxDep) -> Response:
         to=Address.parse(fields["To"]),
         body=str(form.get("Body") or ""),
     )
-    session = ctx.sessions()
-    try:
-        outcome = handle_inbound_sms(session, ctx, message=message, now=ctx.clock())
-        session.commit()
-    except Exception:
-        session.rollback()
+
+    def apologise(_exc: Exception) -> SmsOutcome | None:
         log.exception(
             "sms webhook failed; apologised to the sender",
             extra={"contact": ctx.contact_id(message.sender.number)},
         )
-        return twiml_message(APOLOGY)
-    finally:
-        session.close()
-    return twiml_message(outcome.reply)
+        return None
+
+    outcome = in_transaction(
+        ctx,
+        lambda session: handle_inbound_sms(session, ctx, message=message, now=ctx.clock()),
+        failed=apologise,
+    )
+    return twiml_message(APOLOGY if outcome is None else outcome.reply)

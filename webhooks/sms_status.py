@@ -10,6 +10,7 @@ from campaigns.followups.delivery import apply_status
 from outreach.core.deps import CtxDep
 from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
+from webhooks.transaction import in_transaction
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -25,21 +26,17 @@ def sms_status(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     # Not ASCII digits: ignored (the status still counts; `o` falls back to the sid).
     code = ascii_number(form.get("ErrorCode"))
     outbox_id = ascii_number(request.query_params.get("o"))
-    session = ctx.sessions()
-    try:
-        apply_status(
-            session,
-            sid=sid[:64],
-            status=status,
-            error_code=code,
-            now=ctx.clock(),
-            outbox_id=outbox_id,
-        )
-        session.commit()
-    except Exception:
+
+    def not_recorded(_exc: Exception) -> bool:
         # Twilio retries on 5xx; a status we cannot store is not worth a retry storm.
-        session.rollback()
         log.exception("could not record a message status", extra={"sid": sid[:64]})
-    finally:
-        session.close()
+        return False
+
+    in_transaction(
+        ctx,
+        lambda session: apply_status(
+            session, sid=sid, status=status, error_code=code, now=ctx.clock(), outbox_id=outbox_id
+        ),
+        failed=not_recorded,
+    )
     return Response(status_code=200)

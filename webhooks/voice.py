@@ -6,19 +6,19 @@ import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from campaigns.voice.callbacks import place_callback, record_callback_status, record_missed_call
 from campaigns.voice.lines import find_line
-from campaigns.voice.models import CallDirection
+from campaigns.voice.models import CallbackStatus, CallDirection
 from campaigns.voice.service import Renderer, fail_call, record_status, start_call, step_call
 from outreach.core.context import AppContext
 from outreach.core.deps import CtxDep
 from outreach.core.privacy import normalize_number
 from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
+from webhooks.transaction import Budget, in_transaction
 from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, reject, renderer, spoken
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,13 @@ router = APIRouter(prefix="/twilio/voice", tags=["twilio"])
 TWIML = "application/xml"
 
 
-def _field(form: FormData, name: str, limit: int = 64) -> str:
+def _field(form: FormData, name: str, limit: int | None = 64) -> str:
     return str(form.get(name) or "").strip()[:limit]
+
+
+def _call_sid(form: FormData) -> str:
+    # Kept whole: two long ids sharing a prefix are two calls (see ProviderSid).
+    return _field(form, "CallSid", None)
 
 
 def _ends(form: FormData) -> tuple[str, str, CallDirection]:
@@ -49,39 +54,32 @@ def _renderer(ctx: AppContext) -> Renderer:
     return renderer(ctx.settings.public_url)
 
 
-def _attempt(ctx: AppContext, work: Callable[[Session], str | None]) -> str | None:
-    with ctx.sessions() as session:
-        twiml = work(session)
-        session.commit()
-        return twiml
-
-
 def _guarded(ctx: AppContext, call_sid: str, work: Callable[[Session], str | None]) -> str:
-    """Runs work in a committed session; on failure logs, ends the call cleanly, apologises."""
+    """Runs work in the request's transaction; on failure ends the call cleanly, apologises."""
     apology = spoken(APOLOGY)
-    try:
-        return _attempt(ctx, work) or apology
-    except (IntegrityError, OperationalError):
-        # Most likely a duplicate request racing this one (SQLite refuses the second writer):
-        # once more, it finds the step answered and gets the cached TwiML.
-        log.warning("voice webhook conflict; trying once more", extra={"call": call_sid})
-    except Exception:
-        log.exception("voice webhook failed", extra={"call": call_sid})
-    try:
-        return _attempt(ctx, work) or apology
-    except Exception:
-        log.exception("voice webhook failed; apologised and hung up", extra={"call": call_sid})
-    try:
-        _attempt(ctx, lambda s: fail_call(s, call_sid=call_sid, now=ctx.clock(), twiml=apology))
-    except Exception:
-        log.exception("could not mark the call as failed", extra={"call": call_sid})
-    return apology
+    budget = Budget(ctx)
+    ids = {"call": call_sid[:64]}
+
+    def failed(exc: Exception) -> str:
+        log.exception("voice webhook failed; apologised and hung up", extra=ids)
+        if not budget.has_time():
+            # The database kept us waiting: answer now; the call's record stays as it was.
+            return apology
+        in_transaction(
+            ctx,
+            lambda s: fail_call(s, call_sid=call_sid, now=ctx.clock(), twiml=apology),
+            failed=lambda _e: log.exception("could not mark the call as failed", extra=ids),
+            budget=budget,
+        )
+        return apology
+
+    return in_transaction(ctx, work, failed=failed, budget=budget) or apology
 
 
 @router.post("")
 def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Response:
     """Answers a new call with its flow's first step (or rejects it for a callback)."""
-    call_sid = _field(form, "CallSid")
+    call_sid = _call_sid(form)
     ours, caller, direction = _ends(form)
     if not call_sid or not ours or not caller:
         log.warning("voice entry without CallSid/From/To")
@@ -91,7 +89,7 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
     def work(session: Session) -> str | None:
         line = find_line(session, ctx, ours)
         if line is None:
-            log.info("call to a number with no voice flow", extra={"call": call_sid})
+            log.info("call to a number with no voice flow", extra={"call": call_sid[:64]})
             return spoken(NOT_IN_SERVICE)
         if line.missed_call_callback and direction is CallDirection.INBOUND:
             callback_id = record_missed_call(
@@ -121,7 +119,7 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
 @router.post("/step")
 def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     """Takes the keys (or no input, a dial result, a redirect) and answers the next step."""
-    call_sid = _field(form, "CallSid")
+    call_sid = _call_sid(form)
     if not call_sid:
         return _twiml(spoken(APOLOGY))
     # A bad step number is no step: the call's current answer is repeated.
@@ -148,24 +146,23 @@ def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
 @router.post("/status")
 def call_status(form: SignedForm, ctx: CtxDep) -> Response:
     """Records Twilio's call status callback (CallStatus, CallDuration) on a call or callback."""
-    call_sid, status = _field(form, "CallSid"), _field(form, "CallStatus", 16)
+    call_sid, status = _call_sid(form), _field(form, "CallStatus", 16)
     if not call_sid or not status:
         return Response(content="missing CallSid or CallStatus", status_code=400)
     duration = ascii_number(form.get("CallDuration"))  # not ASCII digits: no duration
-    session = ctx.sessions()
-    try:
+
+    def work(session: Session) -> tuple[bool, CallbackStatus | None]:
         known = record_status(
             session, call_sid=call_sid, status=status, duration=duration, now=ctx.clock()
         )
         # A callback nobody answered never reached the flow: its row is all there is to update.
-        callback = record_callback_status(session, call_sid=call_sid, status=status)
-        session.commit()
-    except Exception:
-        session.rollback()
-        log.exception("call status not recorded", extra={"call": call_sid})
-        return Response(status_code=204)
-    finally:
-        session.close()
+        return known, record_callback_status(session, call_sid=call_sid, status=status)
+
+    def not_recorded(_exc: Exception) -> tuple[bool, CallbackStatus | None]:
+        log.exception("call status not recorded", extra={"call": call_sid[:64]})
+        return True, None
+
+    known, callback = in_transaction(ctx, work, failed=not_recorded)
     if not known and callback is None:
-        log.info("status for an unknown call", extra={"call": call_sid, "status": status})
+        log.info("status for an unknown call", extra={"call": call_sid[:64], "status": status})
     return Response(status_code=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.followups.models import (
@@ -17,6 +17,7 @@ from campaigns.followups.models import (
     OutboxStatus,
     Suppression,
 )
+from outreach.core.db import insert_for
 from outreach.core.logs import event
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,12 @@ def opt_out(
     campaign_id: int | None = None,
 ) -> int:
     """Suppresses the contact, cancels every open message and erases numbers; returns count."""
-    if not is_suppressed(session, contact_id):
-        session.add(Suppression(contact_id=contact_id, source=source, created_at=now))
+    # Many STOPs at once (or a STOP racing Twilio's 21610) all land: the first suppresses.
+    session.execute(
+        insert_for(session, Suppression)
+        .values(contact_id=contact_id, source=source, created_at=now)
+        .on_conflict_do_nothing(index_elements=["contact_id"])
+    )
     active = session.scalars(
         select(Enrollment).where(
             Enrollment.contact_id == contact_id, Enrollment.status == EnrollmentStatus.ACTIVE
@@ -107,10 +112,9 @@ def opt_back_in(
     campaign_id: int | None = None,
 ) -> bool:
     """Lifts the contact's suppression; returns whether there was one."""
-    row = session.get(Suppression, contact_id)
-    if row is None:
+    lifted = session.execute(delete(Suppression).where(Suppression.contact_id == contact_id))
+    if not getattr(lifted, "rowcount", 0):
         return False
-    session.delete(row)
     record_consent(
         session,
         contact_id=contact_id,

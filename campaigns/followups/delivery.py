@@ -16,6 +16,7 @@ from campaigns.followups.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from outreach.core.db import sid_key
 from outreach.core.gateway import OPTED_OUT_CODE, PERMANENT_CODES
 from outreach.core.logs import event
 
@@ -58,7 +59,7 @@ def apply_status(
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.message_sid == sid))
     if row is None and outbox_id is not None:
         row = session.get(OutboxMessage, outbox_id)
-        if row is not None and row.message_sid not in (None, sid):
+        if row is not None and row.message_sid not in (None, sid_key(sid)):
             row = None  # that row was sent as another message
     if row is None or new is None:
         return False  # not one of ours, or a status we do not track

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from campaigns.followups.consent import is_suppressed, record_consent
@@ -16,6 +16,7 @@ from campaigns.registry.enums import Channel
 from campaigns.registry.models import Campaign
 from campaigns.registry.series import FollowupsSpec, parse_followups
 from outreach.core.context import AppContext
+from outreach.core.db import insert_for
 from outreach.core.logs import event
 
 log = logging.getLogger(__name__)
@@ -54,16 +55,9 @@ def opt_in(
     if is_suppressed(session, contact):
         # Only START/UNSTOP/YES by SMS lifts a STOP, as Twilio's own opt-out list does.
         return OptInResult(False, "suppressed")
-    existing = session.scalar(
-        select(Enrollment).where(
-            Enrollment.campaign_id == campaign.id,
-            Enrollment.series_id == series.id,
-            Enrollment.contact_id == contact,
-            Enrollment.status == EnrollmentStatus.ACTIVE,
-        )
-    )
+    existing = _active(session, campaign_id=campaign.id, series_id=series.id, contact=contact)
     if existing is not None:
-        return OptInResult(False, "already", existing.id)
+        return OptInResult(False, "already", existing)
     from_number = pick_sender(campaign, spec, sender=sender)
     if not from_number:
         return OptInResult(False, "no_sender")
@@ -74,25 +68,38 @@ def opt_in(
         else next((lang for lang in campaign.languages if lang in texts), next(iter(texts)))
     )
     whatsapp = channel == Channel.WHATSAPP
-    enrollment = Enrollment(
-        campaign_id=campaign.id,
-        series_id=series.id,
-        contact_id=contact,
-        channel=Channel.WHATSAPP if whatsapp else Channel.SMS,
-        language=lang,
-        sender=from_number,
-        timezone=campaign.timezone or ctx.settings.default_timezone,
-        number_enc=ctx.vault.seal(number),
-        created_at=now,
+    timezone = campaign.timezone or ctx.settings.default_timezone
+    # The unique index on running enrolments settles a race (two YES texts at once): the
+    # second insert does nothing (on PostgreSQL after the first commits) and reads the first.
+    enrollment_id = session.scalar(
+        insert_for(session, Enrollment)
+        .values(
+            campaign_id=campaign.id,
+            series_id=series.id,
+            contact_id=contact,
+            channel=Channel.WHATSAPP if whatsapp else Channel.SMS,
+            language=lang,
+            sender=from_number,
+            timezone=timezone,
+            number_enc=ctx.vault.seal(number),
+            status=EnrollmentStatus.ACTIVE,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["campaign_id", "series_id", "contact_id"],
+            index_where=text("status = 'active'"),
+        )
+        .returning(Enrollment.id)
     )
-    session.add(enrollment)
-    session.flush()
+    if enrollment_id is None:
+        raced = _active(session, campaign_id=campaign.id, series_id=series.id, contact=contact)
+        return OptInResult(False, "already", raced)
     quiet = QuietHours.for_campaign(ctx.settings, spec)
-    dues = due_times(series, opted_in_at=now, zone=enrollment.timezone, quiet=quiet)
+    dues = due_times(series, opted_in_at=now, zone=timezone, quiet=quiet)
     for step, due in enumerate(dues):
         session.add(
             OutboxMessage(
-                enrollment_id=enrollment.id,
+                enrollment_id=enrollment_id,
                 campaign_id=campaign.id,
                 contact_id=contact,
                 step=step,
@@ -120,7 +127,18 @@ def opt_in(
         messages=len(dues),
         source=source,
     )
-    return OptInResult(True, "enrolled", enrollment.id, len(dues))
+    return OptInResult(True, "enrolled", enrollment_id, len(dues))
+
+
+def _active(session: Session, *, campaign_id: int, series_id: str, contact: str) -> int | None:
+    return session.scalar(
+        select(Enrollment.id).where(
+            Enrollment.campaign_id == campaign_id,
+            Enrollment.series_id == series_id,
+            Enrollment.contact_id == contact,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+        )
+    )
 
 
 def open_series(

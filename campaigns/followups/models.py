@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outreach.core.db import Base, utcnow
+from outreach.core.db import Base, ProviderSid, utcnow
 
 
 class EnrollmentStatus(StrEnum):
@@ -56,7 +56,20 @@ class Enrollment(Base):
     """One person's subscription to one series; the number is sealed only while it runs."""
 
     __tablename__ = "followup_enrollments"
-    __table_args__ = (Index("ix_followup_enrollments_contact", "contact_id", "status"),)
+    __table_args__ = (
+        Index("ix_followup_enrollments_contact", "contact_id", "status"),
+        # One running enrolment per person and series: two YES texts at once enrol once.
+        # Ended enrolments stay as history, so the person may opt in again later.
+        Index(
+            "uq_followup_enrollments_active",
+            "campaign_id",
+            "series_id",
+            "contact_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
@@ -97,7 +110,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claim_token: Mapped[str | None] = mapped_column(String(32))
     lease_until: Mapped[datetime | None]
-    message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    message_sid: Mapped[str | None] = mapped_column(ProviderSid(), unique=True)
     error_code: Mapped[int | None] = mapped_column(Integer)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.registry.enums import Attribution, Channel, InteractionKind, Medium
-from outreach.core.db import Base, utcnow
+from outreach.core.db import Base, ProviderSid, utcnow
 
 
 class Campaign(Base):
@@ -90,7 +90,9 @@ class Interaction(Base):
 
     __tablename__ = "interactions"
     __table_args__ = (
-        UniqueConstraint("external_sid"),
+        # One row per message or call and sender: a gateway that reuses an id for another
+        # sender (or a forged retry) records a new message instead of swallowing it.
+        UniqueConstraint("external_sid", "contact_id", name="uq_interactions_sid_contact"),
         Index("ix_interactions_campaign_time", "campaign_id", "created_at"),
         Index("ix_interactions_contact", "contact_id"),
     )
@@ -108,7 +110,7 @@ class Interaction(Base):
     contact_id: Mapped[str] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    external_sid: Mapped[str] = mapped_column(String(64))
+    external_sid: Mapped[str] = mapped_column(ProviderSid())
     # The reply we gave, so a retried webhook gets the same answer (our text, not theirs).
     reply: Mapped[str | None] = mapped_column(String(1600))
 

@@ -57,11 +57,34 @@ class SmsOutcome:
 def handle_inbound_sms(
     session: Session, ctx: AppContext, *, message: InboundSms, now: datetime
 ) -> SmsOutcome:
-    """Answers an inbound message once; a retried MessageSid gets the first answer again."""
-    previous = _by_sid(session, message.message_sid)
-    if previous is not None:
-        return SmsOutcome(reply=previous.reply, interaction_id=previous.id, duplicate=True)
+    """Answers an inbound message once; a retried MessageSid gets the first answer again.
+
+    Everything the message does (a STOP, an enrolment, its log row) happens in one savepoint
+    that ends with the insert of its interaction. A copy of the message racing this one
+    (PostgreSQL) then fails that insert on the unique (sid, sender) key: its savepoint is
+    undone, side effects and all, and it answers with the first copy's reply.
+    """
     contact = ctx.contact_id(message.sender.number)
+    previous = _by_sid(session, message.message_sid, contact)
+    if previous is not None:
+        return _again(previous)
+    try:
+        with session.begin_nested():
+            return _answer(session, ctx, message=message, contact=contact, now=now)
+    except IntegrityError:
+        existing = _by_sid(session, message.message_sid, contact)
+        if existing is None:
+            raise
+        return _again(existing)
+
+
+def _again(previous: Interaction) -> SmsOutcome:
+    return SmsOutcome(reply=previous.reply, interaction_id=previous.id, duplicate=True)
+
+
+def _answer(
+    session: Session, ctx: AppContext, *, message: InboundSms, contact: str, now: datetime
+) -> SmsOutcome:
     word = first_word(message.body)
 
     # Commands (STOP, HELP, YES…) come before keywords; the follow-up layer answers them.
@@ -69,7 +92,6 @@ def handle_inbound_sms(
     if command is not None:
         return _record(
             session,
-            ctx,
             message=message,
             contact=contact,
             now=now,
@@ -87,7 +109,6 @@ def handle_inbound_sms(
         reply = campaign.replies.get(keyword.language) or next(iter(campaign.replies.values()), "")
         return _record(
             session,
-            ctx,
             message=message,
             contact=contact,
             now=now,
@@ -101,7 +122,6 @@ def handle_inbound_sms(
     language, reply = default_reply(session, number=message.to.number, body=message.body)
     return _record(
         session,
-        ctx,
         message=message,
         contact=contact,
         now=now,
@@ -179,13 +199,16 @@ def default_reply(session: Session, *, number: str, body: str) -> tuple[str, str
     return language, template.replace("{keywords}", listed)[:MAX_REPLY]
 
 
-def _by_sid(session: Session, sid: str) -> Interaction | None:
-    return session.scalar(select(Interaction).where(Interaction.external_sid == sid))
+def _by_sid(session: Session, sid: str, contact: str) -> Interaction | None:
+    return session.scalar(
+        select(Interaction).where(
+            Interaction.external_sid == sid, Interaction.contact_id == contact
+        )
+    )
 
 
 def _record(
     session: Session,
-    ctx: AppContext,
     *,
     message: InboundSms,
     contact: str,
@@ -208,18 +231,11 @@ def _record(
         contact_id=contact,
         country=country_of(message.sender.number),
         created_at=now,
-        external_sid=message.message_sid[:64],
+        external_sid=message.message_sid,
         reply=(reply or None) and reply[:MAX_REPLY],
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        # The same MessageSid arrived twice at once: the other request recorded it first.
-        existing = _by_sid(session, message.message_sid)
-        if existing is None:
-            raise
-        return SmsOutcome(reply=existing.reply, interaction_id=existing.id, duplicate=True)
+    session.add(row)
+    session.flush()  # a copy of this message recorded first fails here (see handle_inbound_sms)
     event(
         log,
         "sms handled",

@@ -76,25 +76,24 @@ def record_missed_call(
         status=CallbackStatus.LIMITED if limited else CallbackStatus.PENDING,
         created_at=now,
     )
-    session.add(row)
-    session.add(
-        Interaction(
-            campaign_id=campaign_id,
-            channel=Channel.VOICE,
-            kind=InteractionKind.MISSED_CALL,
-            attribution=Attribution.NUMBER,
-            number=line.number,
-            contact_id=contact,
-            country=country_of(caller),
-            created_at=now,
-            external_sid=call_sid,
-        )
-    )
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(row)
+            session.add(
+                Interaction(
+                    campaign_id=campaign_id,
+                    channel=Channel.VOICE,
+                    kind=InteractionKind.MISSED_CALL,
+                    attribution=Attribution.NUMBER,
+                    number=line.number,
+                    contact_id=contact,
+                    country=country_of(caller),
+                    created_at=now,
+                    external_sid=call_sid,
+                )
+            )
     except IntegrityError:
-        session.rollback()
-        return None
+        return None  # a copy of this missed call, recorded by another request first
     event(log, "missed call", contact=contact, campaign=campaign_id, limited=limited)
     return None if limited else row.id
 
@@ -132,8 +131,8 @@ def place_callback(ctx: AppContext, callback_id: int) -> CallbackStatus | None:
             log.warning("callback number unreadable", extra={"contact": row.contact_id})
             return row.status
         row.status, row.sealed_number = CallbackStatus.PLACED, None
-        row.call_sid, row.placed_at = sid[:64], ctx.clock()
-        event(log, "callback placed", contact=row.contact_id, call=row.call_sid)
+        row.call_sid, row.placed_at = sid, ctx.clock()
+        event(log, "callback placed", contact=row.contact_id, call=sid[:64])
         return row.status
 
 

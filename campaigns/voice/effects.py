@@ -98,7 +98,9 @@ def apply_effects(
 ) -> None:
     """Stores the effects on the call (and its Interaction row) and runs their handlers."""
     interaction = session.scalar(
-        select(Interaction).where(Interaction.external_sid == call.call_sid)
+        select(Interaction).where(
+            Interaction.external_sid == call.call_sid, Interaction.contact_id == call.contact_id
+        )
     )
     position = _count(session, call)
     for offset, effect in enumerate(effects):

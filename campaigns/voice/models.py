@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outreach.core.db import Base, utcnow
+from outreach.core.db import Base, ProviderSid, utcnow
 
 
 class CallDirection(StrEnum):
@@ -69,7 +69,7 @@ class Call(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_sid: Mapped[str] = mapped_column(String(64))
+    call_sid: Mapped[str] = mapped_column(ProviderSid())
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     hotline_id: Mapped[int | None] = mapped_column(ForeignKey("hotlines.id", ondelete="SET NULL"))
     flow_id: Mapped[str] = mapped_column(String(64))
@@ -123,13 +123,13 @@ class CallCallback(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
-    missed_call_sid: Mapped[str] = mapped_column(String(64))
+    missed_call_sid: Mapped[str] = mapped_column(ProviderSid())
     contact_id: Mapped[str] = mapped_column(String(64))
     from_number: Mapped[str] = mapped_column(String(32))  # our campaign number
     sealed_number: Mapped[str | None] = mapped_column(Text)
     status: Mapped[CallbackStatus] = mapped_column(String(16), default=CallbackStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
-    call_sid: Mapped[str | None] = mapped_column(String(64))
+    call_sid: Mapped[str | None] = mapped_column(ProviderSid())
     error: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     placed_at: Mapped[datetime | None]

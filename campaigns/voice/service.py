@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,8 @@ Renderer = Callable[[list[Action], int], str]
 __all__ = ["Line", "find_line", "record_status", "start_call", "step_call"]
 
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "failed"})
+# Twilio's CallStatus values in the order a call goes through them; the final ones rank last.
+STATUS_ORDER = ("queued", "initiated", "ringing", "in-progress")
 MAX_DIGITS = 32
 
 
@@ -99,11 +101,11 @@ def start_call(
     render: Renderer,
 ) -> str | None:
     """Creates the call record, runs the flow's first step and returns its TwiML."""
+    contact = ctx.contact_id(caller)
     existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if existing is not None:
-        return existing.last_twiml or None
+        return _retried(existing, contact)
     flow = load_flow(line.flow_file)
-    contact = ctx.contact_id(caller)
     attribution = Attribution.NUMBER if line.campaign is not None else Attribution.NONE
     codes = psa_campaigns(session)
     campaign_id = line.campaign.id if line.campaign is not None else None
@@ -136,27 +138,26 @@ def start_call(
         seq=1,
         started_at=now,
     )
-    session.add(call)
-    session.add(
-        Interaction(
-            campaign_id=campaign_id,
-            channel=Channel.VOICE,
-            kind=InteractionKind.CALL,
-            attribution=attribution,
-            number=line.number,
-            contact_id=contact,
-            country=call.country,
-            created_at=now,
-            external_sid=call_sid,
-        )
-    )
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(call)
+            session.add(
+                Interaction(
+                    campaign_id=campaign_id,
+                    channel=Channel.VOICE,
+                    kind=InteractionKind.CALL,
+                    attribution=attribution,
+                    number=line.number,
+                    contact_id=contact,
+                    country=call.country,
+                    created_at=now,
+                    external_sid=call_sid,
+                )
+            )
     except IntegrityError:
         # Another worker took the same (retried) call first; answer with its TwiML.
-        session.rollback()
         again = session.scalar(select(Call).where(Call.call_sid == call_sid))
-        return again.last_twiml if again is not None and again.last_twiml else None
+        return _retried(again, contact) if again is not None else None
     apply_effects(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
     )
@@ -172,6 +173,19 @@ def start_call(
         direction=direction.value,
     )
     return call.last_twiml
+
+
+def _retried(call: Call, contact: str) -> str | None:
+    """Answers a call entry whose CallSid is already known: a retry, or another caller's."""
+    if call.contact_id != contact:
+        # The gateway reused the id for someone else: never hand them that call's state.
+        log.warning("call entry reuses another caller's CallSid; refused", extra=_ids(call))
+        return None
+    return call.last_twiml or None
+
+
+def _ids(call: Call) -> dict[str, str]:
+    return {"call": call.call_sid[:64], "contact": call.contact_id}
 
 
 def _input(event_name: str, digits: str, dial_status: str) -> Input:
@@ -201,12 +215,28 @@ def step_call(
     if call is None:
         log.warning("voice step for an unknown call", extra={"call": call_sid[:64]})
         return None
+    if caller is not None and ctx.contact_id(caller) != call.contact_id:
+        # Not this call's caller (a reused CallSid): it must not move the call, nor opt in.
+        log.warning("voice step from another caller than the call's; refused", extra=_ids(call))
+        return None
     if seq != call.seq:
         # A retry of the answered step, or a stale/forged one: repeat where the call stands.
         return call.last_twiml or None
     state = CallState.from_dict(call.state)
     if state.ended:
         return call.last_twiml
+    # Claim the step: of all copies of it, only the one that moves `seq` on applies it. (The
+    # lock above already serialises them; this holds even where FOR UPDATE is a no-op.)
+    claimed = session.execute(
+        update(Call)
+        .where(Call.id == call.id, Call.seq == seq)
+        .values(seq=seq + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        session.refresh(call)
+        return call.last_twiml or None
+    call.seq = seq + 1
     flow = load_flow(Path(call.flow_file))
     codes = psa_campaigns(session)
     timezone = _timezone(session, ctx, call)
@@ -227,7 +257,6 @@ def step_call(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
     )
     call.state = result.state.to_dict()
-    call.seq += 1
     call.last_twiml = render(result.actions, call.seq)
     return call.last_twiml
 
@@ -259,6 +288,13 @@ def fail_call(session: Session, *, call_sid: str, now: datetime, twiml: str) -> 
         )
 
 
+def _status_rank(status: str | None) -> int:
+    """Ranks a CallStatus: unknown -1, then STATUS_ORDER, then any final status."""
+    if status in FINAL_STATUSES:
+        return len(STATUS_ORDER)
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else -1
+
+
 def record_status(
     session: Session, *, call_sid: str, status: str, duration: int | None, now: datetime
 ) -> bool:
@@ -266,8 +302,11 @@ def record_status(
     call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
     if call is None:
         return False
-    call.status = status[:16]
-    if duration is not None:
+    # Callbacks arrive late, twice and out of order: a call's status only moves forward, and
+    # a duration once known is kept (a repeated "completed" may carry 0 or none).
+    if call.status is None or _status_rank(status) > _status_rank(call.status):
+        call.status = status[:16]
+    if duration is not None and not call.duration_seconds:
         call.duration_seconds = duration
     if status in FINAL_STATUSES and call.outcome is None:
         state = CallState.from_dict(call.state)

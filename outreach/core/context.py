@@ -29,7 +29,11 @@ class AppContext:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url,
+            lock_timeout=settings.db_lock_timeout_seconds,
+            statement_timeout=settings.db_statement_timeout_seconds,
+        )
         return cls(settings=settings, engine=engine, sessions=make_session_factory(engine))
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,9 +12,11 @@ from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,17 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+# Twilio gives up on a webhook after 15 s. A statement waits at most LOCK_TIMEOUT_SECONDS for
+# a lock (SQLite's busy timeout, PostgreSQL's lock_timeout, a free pooled connection) and runs
+# at most STATEMENT_TIMEOUT_SECONDS (PostgreSQL), so a request that cannot be served in time
+# fails fast and the caller gets the apology instead of silence. Settings override both.
+LOCK_TIMEOUT_SECONDS = 4.0
+STATEMENT_TIMEOUT_SECONDS = 8.0
+# The execution option that makes a SQLite transaction begin IMMEDIATE (see session_scope).
+SQLITE_IMMEDIATE = "outreach_sqlite_immediate"
+# Provider ids (MessageSid, CallSid) are stored whole up to this length, hashed beyond it.
+SID_LENGTH = 255
 
 
 class SchemaError(RuntimeError):
@@ -53,6 +67,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def sid_key(sid: str) -> str:
+    """Returns how a provider id is stored: itself up to SID_LENGTH characters, else a hash."""
+    if len(sid) <= SID_LENGTH:
+        return sid
+    return "sha256:" + hashlib.sha256(sid.encode()).hexdigest()
+
+
+class ProviderSid(TypeDecorator[str]):
+    """A gateway's message or call id. Twilio's have 34 characters, other gateways' more.
+
+    Every value written or compared goes through `sid_key`, so a long id is never cut (two
+    ids sharing a prefix stay two) and a retried one finds its first record.
+    """
+
+    impl = String(SID_LENGTH)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else sid_key(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
@@ -62,22 +97,80 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Creates an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(
+    url: str,
+    *,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+    statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+) -> Engine:
+    """Creates an engine whose waits are bounded (a statement_timeout of 0 turns it off).
+
+    SQLite gets WAL, foreign keys, a busy timeout of `lock_timeout` and real transactions
+    (see `_sqlite_transactions`). PostgreSQL gets lock_timeout and statement_timeout on each
+    connection.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in url:
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        # An in-memory database lives in one connection per thread: there is no pool to wait on.
+        pooling = {} if in_memory else {"pool_timeout": lock_timeout}
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": lock_timeout}, **pooling
+        )
+        _sqlite_transactions(engine, in_memory=in_memory)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=lock_timeout,
+        connect_args={"options": _pg_options(url, lock_timeout, statement_timeout)},
+    )
+
+
+def _sqlite_transactions(engine: Engine, *, in_memory: bool) -> None:
+    """Gives SQLite real transactions: BEGIN before the first statement, IMMEDIATE for writers.
+
+    pysqlite on its own sends no BEGIN before a SELECT, so a read-then-write ran its reads
+    outside any transaction: two copies of one webhook both read "not done yet" and both
+    applied it (SELECT ... FOR UPDATE does nothing on SQLite). SQLAlchemy's documented recipe
+    turns pysqlite's own transaction handling off and emits BEGIN itself. A unit of work
+    (`session_scope`: requests, webhooks, jobs) begins IMMEDIATE, taking the write lock first,
+    so a second writer waits (up to the busy timeout) for the first to commit and then reads
+    what it wrote. Other sessions (reads, tests) begin DEFERRED and read a consistent snapshot
+    without waiting, since readers of a WAL database never wait for the writer.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the "begin" listener below starts transactions
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _pg_options(url: str, lock_timeout: float, statement_timeout: float) -> str:
+    """Returns libpq `options` with the timeouts added to any the URL already sets."""
+    given = make_url(url).query.get("options", "")
+    options = " ".join(given) if isinstance(given, tuple) else given
+    bounds = f"-c lock_timeout={int(lock_timeout * 1000)}"
+    bounds += f" -c statement_timeout={int(statement_timeout * 1000)}"
+    return f"{options} {bounds}".strip()
+
+
+def insert_for(session: Session, table: type[Base] | Table) -> postgresql.Insert | sqlite.Insert:
+    """Returns an INSERT of the session's dialect, for `.on_conflict_do_nothing()` upserts."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -86,9 +179,15 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Opens a session that commits on success and rolls back on error (the job owns it)."""
+    """Opens the unit of work of a request or a job: commits on success, rolls back on error.
+
+    The request or job that opens it owns the transaction. Domain code inside only flushes
+    and uses savepoints (`session.begin_nested()`); it never commits or rolls back. On
+    SQLite the transaction takes the write lock when it begins (see `_sqlite_transactions`).
+    """
     session = factory()
     try:
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})
         yield session
         session.commit()
     except Exception:
@@ -112,11 +211,40 @@ def upgrade_schema(engine: Engine) -> None:
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "heads")
+        with engine.connect() as conn, _foreign_keys_off(conn):
+            conn.execution_options(**{SQLITE_IMMEDIATE: True})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # A migration may rewrite a big table: it is not a request to bound.
+                    conn.execute(text("SET LOCAL statement_timeout = 0"))
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "heads")
+                if conn.dialect.name == "sqlite":
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise SchemaError(f"the migrations break {len(broken)} foreign key(s)")
     except Exception as exc:
         raise SchemaError(
             f"could not upgrade the database schema at {engine.url!r}: {exc}. "
             "Check OUTREACH_DATABASE_URL and that the database is reachable and writable."
         ) from exc
+
+
+@contextmanager
+def _foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """Turns SQLite's foreign keys off while migrations run (checked before they commit).
+
+    A batch migration rebuilds a table by copying it and dropping the original; with foreign
+    keys on, that DROP would cascade to the rows referencing it (calls -> call_events). The
+    pragma only takes effect outside a transaction, hence on the connection before BEGIN.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")

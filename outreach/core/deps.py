@@ -1,4 +1,4 @@
-"""FastAPI dependencies of the Twilio edge."""
+"""FastAPI dependencies shared by every router: the app's context and the request's session."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from outreach.core.context import AppContext
+from outreach.core.db import session_scope
 
 
 def get_ctx(request: Request) -> AppContext:
@@ -17,16 +18,9 @@ def get_ctx(request: Request) -> AppContext:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Yields a session the request owns: committed on success, rolled back on error."""
-    session = get_ctx(request).sessions()
-    try:
+    """Yields the session the request owns: committed on success, rolled back on error."""
+    with session_scope(get_ctx(request).sessions) as session:
         yield session
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 CtxDep = Annotated[AppContext, Depends(get_ctx)]

@@ -12,6 +12,8 @@ from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from outreach.core.db import LOCK_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS
+
 DEFAULT_DATABASE_URL = "sqlite:///./outreach.db"
 SECRETS_FILE_NAME = "outreach.secrets.json"
 
@@ -28,6 +30,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OUTREACH_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    # Bounds on database waits, so a webhook answers (or apologises) within Twilio's 15 s.
+    db_lock_timeout_seconds: float = Field(default=LOCK_TIMEOUT_SECONDS, gt=0)
+    db_statement_timeout_seconds: float = Field(default=STATEMENT_TIMEOUT_SECONDS, ge=0)
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
