@@ -12,6 +12,7 @@ from campaigns.voice.models import CallDirection
 from campaigns.voice.service import start_call
 from outreach.core.context import AppContext
 from tests.support.voice import CALLER, OPEN, RADIO, TV
+from webhooks.voice_twiml import renderer
 
 SID = "CA" + "7" * 32
 
@@ -52,6 +53,7 @@ def test_a_call_entry_that_loses_a_race_keeps_the_callers_earlier_work(
             caller=CALLER,
             direction=CallDirection.INBOUND,
             now=OPEN,
+            render=renderer(loaded.settings.public_url),
         )
         session.commit()
     assert _marker(loaded) == {"kept": True}
