@@ -7,14 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from outreach import __version__
 from outreach.core.context import AppContext
 from outreach.core.db import upgrade_schema
 from outreach.core.settings import Settings
+from outreach.web.api.errors import describe, message_422
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +62,18 @@ def create_app(
     )
     app.state.ctx = ctx
 
+    # Every 422 has the declared HTTPValidationError shape: a list of {loc, msg, type}.
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": _describe(exc)})
+        return JSONResponse(status_code=422, content={"detail": describe(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 422:
+            return JSONResponse(
+                status_code=422, content={"detail": message_422(exc.detail)}, headers=exc.headers
+            )
+        return await http_exception_handler(request, exc)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -79,10 +91,6 @@ def create_app(
 
     _include_routers(app)
     return app
-
-
-def _describe(exc: RequestValidationError) -> list[dict[str, object]]:
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
 
 
 def _include_routers(app: FastAPI) -> None:

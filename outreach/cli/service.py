@@ -133,7 +133,7 @@ def _load_campaigns(settings: Settings, path: Path) -> None:
     upgrade_schema(engine)
     try:
         with session_scope(make_session_factory(engine)) as session:
-            result = load_file(session, path)
+            result = load_file(session, path, default_timezone=settings.default_timezone)
     except InvalidCampaignFile as exc:
         for problem in exc.problems:
             console.print(f"[red]{problem}[/red]")
