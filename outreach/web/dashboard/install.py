@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from outreach.core.context import AppContext
+from outreach.web.api.errors import responses
+from outreach.web.api.security import api_security
 from outreach.web.auth.web import LoginRequired
 from outreach.web.dashboard.templates import STATIC_DIR
 
@@ -36,8 +38,14 @@ def install(app: FastAPI) -> None:
         https_only=ctx.settings.public_url.startswith("https://"),
     )
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for router in (auth_router, dashboard_router, reports_router, campaigns_router, airings_router):
+    for router in (auth_router, dashboard_router):
         app.include_router(router)
+    # The JSON API: both security schemes declared, and the errors every route may answer
+    # (report routes: 404 for an unknown campaign, 403 for the managers' FLOIP exports).
+    security = api_security(SESSION_COOKIE)
+    app.include_router(reports_router, dependencies=security, responses=responses(401, 403, 404))
+    for router in (campaigns_router, airings_router):
+        app.include_router(router, dependencies=security, responses=responses(401))
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
