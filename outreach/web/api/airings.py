@@ -69,7 +69,7 @@ def list_airings(
 
 
 @router.post(
-    "", status_code=201, summary="Record an airing (managers)", responses=responses(403, 413)
+    "", status_code=201, summary="Record an airing (managers)", responses=responses(400, 403, 413)
 )
 def create_airing(body: AiringIn, user: ApiManager, session: SessionDep) -> AiringOut:
     try:
@@ -88,7 +88,7 @@ def create_airing(body: AiringIn, user: ApiManager, session: SessionDep) -> Airi
 @router.post(
     "/import",
     summary="Import airings from CSV text (managers)",
-    responses=responses(403, 413),
+    responses=responses(400, 403, 413),
 )
 def import_airings(
     user: ApiManager,

@@ -80,7 +80,7 @@ def read_campaign(code: Code, user: ApiUser, session: SessionDep) -> CampaignSpe
     "",
     status_code=201,
     summary="Create a campaign (managers)",
-    responses=responses(403, 409, 413),
+    responses=responses(400, 403, 409, 413),
 )
 def create_campaign(
     spec: CampaignSpec, user: ApiManager, session: SessionDep, ctx: CtxDep
@@ -93,7 +93,7 @@ def create_campaign(
 @router.put(
     "/{code}",
     summary="Replace a campaign (managers)",
-    responses=responses(403, 404, 413),
+    responses=responses(400, 403, 404, 413),
 )
 def update_campaign(
     code: Code, spec: CampaignSpec, user: ApiManager, session: SessionDep, ctx: CtxDep

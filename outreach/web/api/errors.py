@@ -2,7 +2,7 @@
 
 - 422: `{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}` (FastAPI's HTTPValidationError)
   for every refused input: request validation, the campaigns validator, and any other 422.
-- 401, 403, 404, 409, 413: `{"detail": "a sentence"}`.
+- 400, 401, 403, 404, 409, 413: `{"detail": "a sentence"}`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class ErrorMessage(BaseModel):
 
 
 _DESCRIPTIONS = {
+    400: "The body cannot be parsed (not UTF-8, or not the declared media type)",
     401: "No valid bearer token or dashboard session",
     403: "Not allowed: managers only, or a cookie write without its CSRF token",
     404: "No such resource",
