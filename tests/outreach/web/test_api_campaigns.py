@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from asyncio import iscoroutinefunction as inspect_coroutine
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,14 @@ from sqlalchemy import inspect, select
 from campaigns.registry.models import Campaign
 from outreach.core.context import AppContext
 from outreach.core.settings import Settings
+from outreach.web.api import campaigns as campaigns_api
+from outreach.web.api import reports as reports_api
 from outreach.web.auth.models import Role
 from tests.support.app import DEMO_FILE, make_settings, signed_post
 from tests.support.flows import DEMO_FLOWS, FifoWriter
 from tests.support.reports import make_user
 from tests.support.voice import OPEN, Caller, said
+from webhooks import voice as voice_hooks
 
 DEMO_CODES = [c["code"] for c in yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["campaigns"]]
 FLYER = "+994502000101"
@@ -328,3 +332,17 @@ def viewer(loaded: AppContext) -> Iterator[dict[str, str]]:
 
 def test_viewers_cannot_save(client: TestClient, viewer: dict[str, str]) -> None:
     assert client.post("/api/campaigns", json=NEW, headers=viewer).status_code == 403
+
+
+def test_routes_that_read_flow_files_run_in_the_threadpool() -> None:
+    # A flow is read by a campaign save (its check), a call, and a FLOIP export: all sync routes,
+    # which FastAPI runs in its threadpool, never on the event loop.
+    readers = [
+        campaigns_api.create_campaign,
+        campaigns_api.update_campaign,
+        voice_hooks.call_entry,
+        voice_hooks.call_step,
+        reports_api.floip_descriptor,
+        reports_api.floip_responses,
+    ]
+    assert not [fn.__name__ for fn in readers if inspect_coroutine(fn)]
