@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from outreach import __version__, jobs
@@ -20,7 +22,9 @@ from outreach.core.limits import BodyLimits
 from outreach.core.settings import Settings, get_settings
 from outreach.web.api.airings import router as airings_router
 from outreach.web.api.campaigns import router as campaigns_router
+from outreach.web.api.errors import describe, message_422, responses
 from outreach.web.api.reports import router as reports_router
+from outreach.web.api.security import api_security
 from outreach.web.auth.guard import WriteGuard
 from outreach.web.auth.routes import router as auth_router
 from outreach.web.auth.web import LoginRequired
@@ -36,17 +40,11 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "outreach_session"
 SESSION_MAX_AGE = 8 * 3600
-# Every router of the service, mounted once, here.
-ROUTERS = (
-    sms_router,
-    sms_status_router,
-    voice_router,
-    auth_router,
-    dashboard_router,
-    reports_router,
-    campaigns_router,
-    airings_router,
-)
+# Every router of the service, mounted once, in _include_routers: the JSON API's with its
+# security schemes and error responses declared.
+PAGE_ROUTERS = (sms_router, sms_status_router, voice_router, auth_router, dashboard_router)
+API_ROUTERS = (reports_router, campaigns_router, airings_router)
+ROUTERS = (*PAGE_ROUTERS, *API_ROUTERS)
 
 
 def create_app(
@@ -84,9 +82,18 @@ def create_app(
     app.state.ctx = ctx
     app.add_middleware(SecurityHeadersMiddleware)
 
+    # Every 422 has the declared HTTPValidationError shape: a list of {loc, msg, type}.
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": _describe(exc)})
+        return JSONResponse(status_code=422, content={"detail": describe(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 422:
+            return JSONResponse(
+                status_code=422, content={"detail": message_422(exc.detail)}, headers=exc.headers
+            )
+        return await http_exception_handler(request, exc)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -109,10 +116,6 @@ def create_app(
     return app
 
 
-def _describe(exc: RequestValidationError) -> list[dict[str, object]]:
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
-
-
 def _include_routers(app: FastAPI) -> None:
     """Adds the session middleware, every router, static files and the login redirect."""
     ctx: AppContext = app.state.ctx
@@ -125,8 +128,14 @@ def _include_routers(app: FastAPI) -> None:
         # Secure cookies whenever the service is published over HTTPS.
         https_only=ctx.settings.public_url.startswith("https://"),
     )
-    for router in ROUTERS:
+    for router in PAGE_ROUTERS:
         app.include_router(router)
+    # The JSON API: both security schemes declared, and the errors every route may answer
+    # (report routes: 404 for an unknown campaign, 403 for the managers' FLOIP exports).
+    security = api_security(SESSION_COOKIE)
+    app.include_router(reports_router, dependencies=security, responses=responses(401, 403, 404))
+    for router in (campaigns_router, airings_router):
+        app.include_router(router, dependencies=security, responses=responses(401))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/audio", StaticFiles(directory=AUDIO_DIR, check_dir=False), name="audio")
 

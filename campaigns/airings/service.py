@@ -11,9 +11,12 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campaigns.registry.models import Campaign
+from campaigns.registry.schemas import EARLIEST_DAY, LATEST_DAY
 from outreach.core.db import Base, utcnow
 
 CSV_FIELDS = ("campaign", "station", "aired_at", "duration_seconds")
+# airings.id is a 32-bit integer on PostgreSQL: a larger id names no airing (and no query).
+MAX_ID = 2**31 - 1
 
 
 class AiringError(ValueError):
@@ -62,6 +65,8 @@ def create(
         raise AiringError("station is empty")
     if aired_at.tzinfo is None:
         raise AiringError("aired_at needs a time zone")
+    if not EARLIEST_DAY <= aired_at.date() <= LATEST_DAY:
+        raise AiringError(f"aired_at must be between {EARLIEST_DAY} and {LATEST_DAY}")
     if not 0 < duration_seconds <= 3600:
         raise AiringError("duration_seconds must be between 1 and 3600")
     taken = session.scalar(
@@ -89,6 +94,8 @@ def list_between(
 
 def delete(session: Session, *, airing_id: int) -> bool:
     """Deletes an airing; returns False if there was none."""
+    if not 1 <= airing_id <= MAX_ID:
+        return False
     airing = session.get(Airing, airing_id)
     if airing is None:
         return False

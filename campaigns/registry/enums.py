@@ -5,6 +5,21 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class Language(StrEnum):
+    """The languages a campaign can declare (ISO 639-1)."""
+
+    AZ = "az"
+    RU = "ru"
+    EN = "en"
+    TR = "tr"
+    KA = "ka"
+    UK = "uk"
+    UZ = "uz"
+    KK = "kk"
+    FA = "fa"
+    AR = "ar"
+
+
 class Medium(StrEnum):
     RADIO = "radio"
     TV = "tv"

@@ -1,4 +1,8 @@
-"""The campaigns YAML file, as pydantic models (structure and per-field rules)."""
+"""The campaigns YAML file, as pydantic models (structure and per-field rules).
+
+The same models are the JSON API's bodies and the dashboard's form rules (cost), so a value is
+accepted or refused alike wherever it is entered.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,35 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    field_validator,
+)
 
-from campaigns.registry.enums import Medium
+from campaigns.registry.enums import Language, Medium
 from outreach.core.privacy import is_valid_number, normalize_number
 
-LANGUAGE_CODES = {"az", "ru", "en", "tr", "ka", "uk", "uz", "kk", "fa", "ar"}
+# Days a campaign, a report range or an airing may name: far enough either side of any real
+# campaign, near enough that date arithmetic (a day after the end, a window around an airing)
+# never leaves what dates and databases can hold.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+
+# A campaign's cost: a finite, non-negative amount that fits the Numeric(14, 2) column.
+MAX_COST = Decimal("999999999999.99")
+Cost = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_COST, max_digits=14, decimal_places=2, allow_inf_nan=False),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]
+COST_ADAPTER: TypeAdapter[Decimal] = TypeAdapter(Cost)
+MAX_REPLY = 1600
 
 
 def _check_number(value: str) -> str:
@@ -25,28 +52,57 @@ def _check_number(value: str) -> str:
 PhoneNumber = Annotated[str, AfterValidator(_check_number)]
 
 
-def _check_languages(values: list[str]) -> list[str]:
+def _check_languages(values: list[Language]) -> list[Language]:
     if not values:
         raise ValueError("at least one language is needed")
-    unknown = [v for v in values if v not in LANGUAGE_CODES]
-    if unknown:
-        raise ValueError(f"unknown language code(s) {unknown}; known: {sorted(LANGUAGE_CODES)}")
     if len(set(values)) != len(values):
         raise ValueError("a language is listed twice")
     return values
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+def parse_cost(text: str) -> Decimal | None:
+    """Parses a cost typed in a form ('' is no cost) by the same rule as the API and YAML."""
+    text = text.strip()
+    return COST_ADAPTER.validate_python(text) if text else None
+
+
+TimeZoneName = Annotated[
+    str | None,
+    Field(
+        max_length=64,
+        description="IANA time zone; when absent, OUTREACH_DEFAULT_TIMEZONE",
+        examples=["Asia/Baku"],
+    ),
+    AfterValidator(_check_timezone),
+]
 
 
 class KeywordSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     keyword: str = Field(min_length=1, max_length=64)
-    language: str
+    language: Language
 
 
 class VoiceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    flow: str
+    flow: str = Field(
+        min_length=1,
+        max_length=255,
+        description="a .yaml file, relative to the flows folder (OUTREACH_FLOWS_DIR, or the "
+        "campaigns file's folder)",
+    )
     missed_call_callback: bool = False
 
 
@@ -58,32 +114,25 @@ class CampaignSpec(BaseModel):
     code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,63}$")
     name: str = Field(min_length=1, max_length=200)
     medium: Medium
-    region: str | None = None
-    languages: list[str]
-    start: date
-    end: date
-    cost: Decimal | None = Field(default=None, ge=0)
+    region: str | None = Field(default=None, max_length=100)
+    languages: list[Language] = Field(max_length=len(Language))
+    start: Day
+    end: Day
+    cost: Cost | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    timezone: str = "Asia/Baku"
-    numbers: list[PhoneNumber] = Field(default_factory=list)
-    keywords: list[KeywordSpec] = Field(default_factory=list)
-    replies: dict[str, str] = Field(default_factory=dict)
-    psa_codes: list[str] = Field(default_factory=list)
+    timezone: TimeZoneName = None
+    numbers: list[PhoneNumber] = Field(default_factory=list, max_length=20)
+    keywords: list[KeywordSpec] = Field(default_factory=list, max_length=50)
+    replies: dict[str, Annotated[str, Field(max_length=MAX_REPLY)]] = Field(
+        default_factory=dict, max_length=len(Language)
+    )
+    psa_codes: list[str] = Field(default_factory=list, max_length=20)
     voice: VoiceSpec | None = None
 
     @field_validator("languages")
     @classmethod
-    def _languages(cls, values: list[str]) -> list[str]:
+    def _languages(cls, values: list[Language]) -> list[Language]:
         return _check_languages(values)
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @field_validator("psa_codes", mode="before")
     @classmethod
@@ -104,14 +153,16 @@ class HotlineSpec(BaseModel):
 
     number: PhoneNumber
     name: str
-    languages: list[str] = Field(default_factory=lambda: ["az", "ru", "en"])
+    languages: list[Language] = Field(
+        default_factory=lambda: [Language.AZ, Language.RU, Language.EN]
+    )
     flow: str | None = None
-    timezone: str = "Asia/Baku"
+    timezone: TimeZoneName = None
     replies: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("languages")
     @classmethod
-    def _languages(cls, values: list[str]) -> list[str]:
+    def _languages(cls, values: list[Language]) -> list[Language]:
         return _check_languages(values)
 
 
@@ -119,7 +170,7 @@ class OrganisationSpec(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = "Outreach"
-    languages: list[str] = Field(default_factory=lambda: ["en"])
+    languages: list[Language] = Field(default_factory=lambda: [Language.EN])
     # Reply to a text that matches no keyword; `{keywords}` lists what can be texted.
     default_reply: dict[str, str] = Field(default_factory=dict)
     help_reply: dict[str, str] = Field(default_factory=dict)

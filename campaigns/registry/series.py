@@ -207,5 +207,5 @@ def _message(err: Any) -> str:
 
 def campaign_check(camp: Any, at: Location, _base: Any) -> list[tuple[Location, str]]:
     """Adapts validate_followups to the registry's per-campaign check hook."""
-    problems = validate_followups(camp.extra, list(camp.languages))
+    problems = validate_followups(camp.extra, [str(lang) for lang in camp.languages])
     return [((*at, *loc), message) for loc, message in problems]

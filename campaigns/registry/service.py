@@ -1,7 +1,13 @@
-"""Applies a validated campaigns file to the database, idempotently."""
+"""Applies validated campaigns to the database: a whole file idempotently, or one campaign.
+
+Whatever the source, a campaign is checked by the one validator (validation.py) against the
+rest of the registry before it is written; `document` gives back exactly what was saved, so
+saving a campaign's document again changes nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,12 +15,26 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.registry.flows import SOURCE_DIR
 from campaigns.registry.keywords import normalize_keyword
 from campaigns.registry.models import Campaign, CampaignNumber, Hotline, Keyword, RegistrySetting
 from campaigns.registry.schemas import CampaignFile, CampaignSpec, HotlineSpec
-from campaigns.registry.validation import validate_file
+from campaigns.registry.validation import (
+    Owner,
+    Problem,
+    RegistryIndex,
+    registry_conflicts,
+    validate_campaign,
+    validate_file,
+)
+from outreach.core.settings import Settings
 
 ORGANISATION_KEY = "organisation"
+# The zone of a campaign that names none, unless the caller passes the configured one.
+DEFAULT_TIMEZONE: str = Settings.model_fields["default_timezone"].default
+# Option keys that hold CampaignSpec fields (or the service's own); the rest are the entry's
+# extra keys (follow-ups and later features), given back as they were written.
+_OWN_OPTIONS = frozenset({"psa_codes", "voice", SOURCE_DIR})
 
 
 class InvalidCampaignFile(ValueError):
@@ -25,6 +45,14 @@ class InvalidCampaignFile(ValueError):
         self.problems = problems
 
 
+class InvalidCampaign(ValueError):
+    """A campaign that the validator refuses; `problems` carry their locations."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
 @dataclass
 class LoadResult:
     created: list[str] = field(default_factory=list)
@@ -32,35 +60,49 @@ class LoadResult:
     unchanged: list[str] = field(default_factory=list)
 
 
-def load_file(session: Session, path: Path) -> LoadResult:
-    """Validates a campaigns file and applies it; loading it twice changes nothing."""
+def load_file(
+    session: Session, path: Path, *, default_timezone: str = DEFAULT_TIMEZONE
+) -> LoadResult:
+    """Validates a campaigns file (with the registry) and applies it; twice changes nothing."""
     report = validate_file(Path(path))
     if not report.ok or report.parsed is None:
         raise InvalidCampaignFile([str(p) for p in report.problems])
-    return apply(session, report.parsed, source_dir=Path(path).resolve().parent)
+    index = registry_index(session, exclude=[c.code for c in report.parsed.campaigns])
+    conflicts = registry_conflicts(report.parsed, index)
+    if conflicts:
+        raise InvalidCampaignFile([str(p) for p in conflicts])
+    source_dir = Path(path).resolve().parent
+    return apply(session, report.parsed, source_dir=source_dir, default_timezone=default_timezone)
 
 
-def apply(session: Session, parsed: CampaignFile, *, source_dir: Path) -> LoadResult:
-    """Creates or updates the file's campaigns and hotlines (others are left alone)."""
+def apply(
+    session: Session,
+    parsed: CampaignFile,
+    *,
+    source_dir: Path,
+    default_timezone: str = DEFAULT_TIMEZONE,
+) -> LoadResult:
+    """Creates or updates a validated file's campaigns and hotlines (others are left alone)."""
     result = LoadResult()
     _put_setting(session, ORGANISATION_KEY, parsed.organisation.model_dump(mode="json"))
     for spec in parsed.campaigns:
         existing = session.scalar(select(Campaign).where(Campaign.code == spec.code))
+        values = _campaign_values(spec, source_dir, default_timezone)
         if existing is None:
-            create_campaign(session, spec, source_dir=source_dir)
+            _create(session, spec, values)
             result.created.append(spec.code)
-        elif update_campaign(existing, spec, source_dir=source_dir):
+        elif _update(existing, spec, values):
             result.updated.append(spec.code)
         else:
             result.unchanged.append(spec.code)
     for hotline in parsed.hotlines:
         row = session.scalar(select(Hotline).where(Hotline.number == hotline.number))
-        values = _hotline_values(hotline, source_dir)
+        hotline_values = _hotline_values(hotline, source_dir)
         label = f"hotline {hotline.number}"
         if row is None:
-            session.add(Hotline(number=hotline.number, **values))
+            session.add(Hotline(number=hotline.number, **hotline_values))
             result.created.append(label)
-        elif _assign(row, values):
+        elif _assign(row, hotline_values):
             result.updated.append(label)
         else:
             result.unchanged.append(label)
@@ -68,30 +110,110 @@ def apply(session: Session, parsed: CampaignFile, *, source_dir: Path) -> LoadRe
     return result
 
 
-def _campaign_values(spec: CampaignSpec, source_dir: Path) -> dict[str, Any]:
+def registry_index(session: Session, *, exclude: Collection[str] = ()) -> RegistryIndex:
+    """What the stored campaigns (but those in `exclude`) and hotlines own."""
+    index = RegistryIndex()
+    owned = session.execute(
+        select(Campaign.code, CampaignNumber.number, Keyword.normalized)
+        .join(CampaignNumber, CampaignNumber.campaign_id == Campaign.id)
+        .join(Keyword, Keyword.campaign_id == Campaign.id)
+        .order_by(Campaign.id, Keyword.id)
+    )
+    for code, number, normalized in owned:
+        if code not in exclude:
+            index.keywords.setdefault((number, normalized), Owner(code))
+    for code, options in session.execute(select(Campaign.code, Campaign.options)):
+        if code not in exclude:
+            for psa in (options or {}).get("psa_codes") or []:
+                index.psa_codes.setdefault(str(psa), Owner(code))
+    index.hotline_numbers = set(session.scalars(select(Hotline.number)))
+    return index
+
+
+def get_campaign(session: Session, code: str) -> Campaign | None:
+    """Gets a campaign by its code."""
+    return session.scalar(select(Campaign).where(Campaign.code == code))
+
+
+def save_campaign(
+    session: Session,
+    spec: CampaignSpec,
+    *,
+    flows_root: Path | None,
+    default_timezone: str,
+    existing: Campaign | None = None,
+) -> Campaign:
+    """Validates a campaign against the registry, then creates it or replaces `existing`.
+
+    An existing campaign keeps the flows folder it was saved with (its campaigns file's
+    folder); a new one gets `flows_root`. Raises InvalidCampaign with every problem.
+    """
+    if existing is not None and existing.options.get(SOURCE_DIR):
+        flows_root = Path(str(existing.options[SOURCE_DIR]))
+    index = registry_index(session, exclude=[existing.code] if existing is not None else [])
+    problems = validate_campaign(spec, flows_root=flows_root, registry=index)
+    if problems:
+        raise InvalidCampaign(problems)
+    values = _campaign_values(spec, flows_root, default_timezone)
+    if existing is None:
+        campaign = _create(session, spec, values)
+    else:
+        _update(existing, spec, values)
+        campaign = existing
+    session.flush()
+    return campaign
+
+
+def document(row: Campaign) -> dict[str, Any]:
+    """Returns a stored campaign as the entry (YAML or JSON) that saves it unchanged."""
+    options = row.options or {}
+    extra = {key: value for key, value in options.items() if key not in _OWN_OPTIONS}
+    return {
+        "code": row.code,
+        "name": row.name,
+        "medium": str(row.medium),
+        "region": row.region,
+        "languages": list(row.languages),
+        "start": row.start_date,
+        "end": row.end_date,
+        "cost": row.cost,
+        "currency": row.currency,
+        "timezone": row.timezone,
+        "numbers": [n.number for n in row.numbers],
+        "keywords": [{"keyword": k.keyword, "language": k.language} for k in row.keywords],
+        "replies": dict(row.replies or {}),
+        "psa_codes": list(options.get("psa_codes") or []),
+        "voice": options.get("voice"),
+        **extra,
+    }
+
+
+def _campaign_values(
+    spec: CampaignSpec, source_dir: Path | None, default_timezone: str
+) -> dict[str, Any]:
     options: dict[str, Any] = dict(spec.extra)
     options["psa_codes"] = list(spec.psa_codes)
-    options["source_dir"] = str(source_dir)
+    if source_dir is not None:
+        options[SOURCE_DIR] = str(source_dir)
     if spec.voice is not None:
         options["voice"] = spec.voice.model_dump()
     return {
         "name": spec.name,
         "medium": spec.medium,
         "region": spec.region,
-        "languages": list(spec.languages),
+        "languages": [str(lang) for lang in spec.languages],
         "start_date": spec.start,
         "end_date": spec.end,
         "cost": spec.cost,
         "currency": spec.currency,
-        "timezone": spec.timezone,
+        "timezone": spec.timezone or default_timezone,
         "replies": dict(spec.replies),
         "options": options,
     }
 
 
-def create_campaign(session: Session, spec: CampaignSpec, *, source_dir: Path) -> Campaign:
-    """Adds a campaign from its spec (relative flow paths resolve against source_dir)."""
-    campaign = Campaign(code=spec.code, **_campaign_values(spec, source_dir))
+def _create(session: Session, spec: CampaignSpec, values: dict[str, Any]) -> Campaign:
+    campaign = Campaign(code=spec.code, **values)
     campaign.numbers = [CampaignNumber(number=n) for n in dict.fromkeys(spec.numbers)]
     campaign.keywords = _keywords(spec)
     session.add(campaign)
@@ -102,13 +224,15 @@ def _keywords(spec: CampaignSpec) -> list[Keyword]:
     out: dict[str, Keyword] = {}
     for kw in spec.keywords:
         norm = normalize_keyword(kw.keyword)
-        out.setdefault(norm, Keyword(keyword=kw.keyword, normalized=norm, language=kw.language))
+        out.setdefault(
+            norm, Keyword(keyword=kw.keyword, normalized=norm, language=str(kw.language))
+        )
     return list(out.values())
 
 
-def update_campaign(row: Campaign, spec: CampaignSpec, *, source_dir: Path) -> bool:
+def _update(row: Campaign, spec: CampaignSpec, values: dict[str, Any]) -> bool:
     """Makes a campaign match its spec; returns whether anything changed."""
-    changed = _assign(row, _campaign_values(spec, source_dir))
+    changed = _assign(row, values)
     wanted_numbers = list(dict.fromkeys(spec.numbers))
     if [n.number for n in row.numbers] != wanted_numbers:
         keep = {n.number: n for n in row.numbers}
@@ -129,10 +253,10 @@ def update_campaign(row: Campaign, spec: CampaignSpec, *, source_dir: Path) -> b
 
 def _hotline_values(spec: HotlineSpec, source_dir: Path) -> dict[str, Any]:
     options: dict[str, Any] = dict(spec.model_extra or {})
-    options.update({"flow": spec.flow, "timezone": spec.timezone, "source_dir": str(source_dir)})
+    options.update({"flow": spec.flow, "timezone": spec.timezone, SOURCE_DIR: str(source_dir)})
     return {
         "name": spec.name,
-        "languages": list(spec.languages),
+        "languages": [str(lang) for lang in spec.languages],
         "replies": dict(spec.replies),
         "options": options,
     }

@@ -1,4 +1,10 @@
-"""Validation of a campaigns file: every error with its location, and reply segment counts."""
+"""One validator for campaigns, however they arrive: the YAML file, the JSON API, the CLI.
+
+Every problem carries its location (a path of keys and indexes; in a file, also its line).
+The per-campaign rules and the registry-wide ones (a keyword or PSA code another campaign
+owns, a shared hotline number) are the same functions whether a whole file is checked or one
+campaign is saved through the API against the campaigns already in the database.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from campaigns.registry.keywords import normalize_keyword
+from campaigns.registry.keywords import folded_common_words, normalize_keyword
 from campaigns.registry.schemas import CampaignFile, CampaignSpec
 from campaigns.registry.segments import count_segments
 from campaigns.registry.series import campaign_check as followups_check
 from campaigns.registry.yamlmap import Path_, YamlSourceError, format_path, line_of, load_with_lines
 from ivr_flows.campaign_check import voice_flow_check
-from ivr_flows.loader import check_file
+from ivr_flows.loader import FlowPathError, check_file, resolve_flow_path
+
+KEYWORD_COLUMN = 64  # keywords.normalized is String(64)
+# Option keys the service sets itself; a campaign entry may not supply them.
+RESERVED_KEYS = frozenset({"source_dir"})
+NO_FLOWS_FOLDER = (
+    "no flows folder is configured for campaigns saved through the API: set OUTREACH_FLOWS_DIR"
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,7 @@ class Problem:
     path: str
     line: int
     message: str
+    loc: Path_ = ()
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
@@ -41,13 +55,34 @@ class Report:
         return not self.problems
 
 
-# Checks that later features add (a voice flow exists, follow-up series are complete…).
-# Each gets (campaign spec, its index path, the file's directory) and yields (path, message).
-CampaignCheck = Callable[[CampaignSpec, Path_, Path], list[tuple[Path_, str]]]
+@dataclass(frozen=True)
+class Owner:
+    """The campaign that owns a keyword or PSA code, and where it says so (in a file)."""
+
+    code: str
+    where: Path_ | None = None
+
+    def describe(self, code: str) -> str:
+        who = "this campaign" if self.code == code else f"campaign {self.code}"
+        return f"{who} ({format_path(self.where)})" if self.where is not None else who
+
+
+@dataclass
+class RegistryIndex:
+    """What campaigns already own: keywords per number, PSA codes, and the hotline numbers."""
+
+    keywords: dict[tuple[str, str], Owner] = field(default_factory=dict)
+    psa_codes: dict[str, Owner] = field(default_factory=dict)
+    hotline_numbers: set[str] = field(default_factory=set)
+
+
+# Checks that later features add (a voice flow is valid, follow-up series are complete…).
+# Each gets (campaign spec, its location, the flows folder) and yields (location, message).
+CampaignCheck = Callable[[CampaignSpec, Path_, Path | None], list[tuple[Path_, str]]]
 EXTRA_CHECKS: list[CampaignCheck] = [followups_check, voice_flow_check]
 
 
-def validate_file(path: Path) -> Report:
+def validate_file(path: Path, *, registry: RegistryIndex | None = None) -> Report:
     """Validates a campaigns YAML file and returns every problem found."""
     report = Report(source=path)
     try:
@@ -55,10 +90,13 @@ def validate_file(path: Path) -> Report:
     except OSError as exc:
         report.problems.append(Problem("(file)", 0, f"cannot read: {exc.strerror}"))
         return report
-    return validate_text(text, path, report)
+    return validate_text(text, path, report, registry=registry)
 
 
-def validate_text(text: str, path: Path, report: Report | None = None) -> Report:
+def validate_text(
+    text: str, path: Path, report: Report | None = None, *, registry: RegistryIndex | None = None
+) -> Report:
+    """Validates campaigns YAML text; `registry` holds what campaigns outside the file own."""
     report = report or Report(source=path)
     try:
         data, lines = load_with_lines(text)
@@ -67,7 +105,9 @@ def validate_text(text: str, path: Path, report: Report | None = None) -> Report
         return report
 
     def add(where: Path_, message: str) -> None:
-        report.problems.append(Problem(format_path(where), line_of(lines, where), message))
+        report.problems.append(
+            Problem(format_path(where), line_of(lines, where), message, tuple(where))
+        )
 
     if not isinstance(data, dict):
         add((), "the file must be a mapping with `campaigns:` (and optionally `hotlines:`)")
@@ -79,12 +119,30 @@ def validate_text(text: str, path: Path, report: Report | None = None) -> Report
             add(tuple(err["loc"]), _message(err))
         return report
     report.parsed = parsed
-    _cross_checks(parsed, add, path.parent)
+    _file_checks(parsed, add, path.parent, registry or RegistryIndex())
     for camp in parsed.campaigns:
         for lang, reply in sorted(camp.replies.items()):
             seg = count_segments(reply)
             report.notes.append(f"{camp.code} reply [{lang}]: {seg.describe()}")
+        report.notes.extend(keyword_notes(camp))
     return report
+
+
+def validate_campaign(
+    spec: CampaignSpec, *, flows_root: Path | None, registry: RegistryIndex
+) -> list[Problem]:
+    """Validates one campaign against the others (`registry` must not contain its own entries)."""
+    return [
+        Problem(format_path(where), 0, message, tuple(where))
+        for where, message in check_campaign(spec, (), flows_root=flows_root, registry=registry)
+    ]
+
+
+def errors_of(exc: ValidationError) -> list[Problem]:
+    """Turns a pydantic error into problems, located like the validator's own."""
+    return [
+        Problem(format_path(tuple(e["loc"])), 0, _message(e), tuple(e["loc"])) for e in exc.errors()
+    ]
 
 
 def _message(err: Any) -> str:
@@ -96,11 +154,11 @@ def _message(err: Any) -> str:
     return msg
 
 
-def _cross_checks(parsed: CampaignFile, add: Callable[[Path_, str], None], base: Path) -> None:
+def _file_checks(
+    parsed: CampaignFile, add: Callable[[Path_, str], None], base: Path, registry: RegistryIndex
+) -> None:
+    registry.hotline_numbers |= {h.number for h in parsed.hotlines}
     seen_codes: dict[str, int] = {}
-    # (number, normalised keyword) -> (campaign code, path) of the first owner
-    owners: dict[tuple[str, str], tuple[str, Path_]] = {}
-    hotline_numbers = {h.number for h in parsed.hotlines}
     for index, camp in enumerate(parsed.campaigns):
         at: Path_ = ("campaigns", index)
         if camp.code in seen_codes:
@@ -109,49 +167,132 @@ def _cross_checks(parsed: CampaignFile, add: Callable[[Path_, str], None], base:
                 f"duplicate campaign code {camp.code!r} (also campaigns[{seen_codes[camp.code]}])",
             )
         seen_codes.setdefault(camp.code, index)
-        if camp.end < camp.start:
-            add((*at, "end"), f"date range ends ({camp.end}) before it starts ({camp.start})")
-        if camp.keywords and not camp.numbers:
-            add((*at, "numbers"), "keywords need at least one number to be texted")
-        for lang in camp.languages:
-            if camp.keywords and not (camp.replies.get(lang) or "").strip():
-                add((*at, "replies"), f"reply missing for declared language {lang!r}")
-        for lang in camp.replies:
-            if lang not in camp.languages:
-                add((*at, "replies", lang), f"reply in undeclared language {lang!r}")
-        for k_index, kw in enumerate(camp.keywords):
-            where: Path_ = (*at, "keywords", k_index)
-            norm = normalize_keyword(kw.keyword)
-            if not norm:
-                add((*where, "keyword"), f"keyword {kw.keyword!r} has no letters or digits")
-                continue
-            if kw.language not in camp.languages:
-                add((*where, "language"), f"keyword language {kw.language!r} is not declared")
-            for number in camp.numbers:
-                first = owners.get((number, norm))
-                if first is None:
-                    owners[(number, norm)] = (camp.code, where)
-                    continue
-                other = "this campaign" if first[0] == camp.code else f"campaign {first[0]}"
-                add(
-                    (*where, "keyword"),
-                    f"keyword {kw.keyword!r} on {number} is already used by {other} "
-                    f"({format_path(first[1])})",
-                )
-        if camp.voice is not None and not (base / camp.voice.flow).is_file():
-            add((*at, "voice", "flow"), f"voice flow file {camp.voice.flow!r} not found")
-        for n_index, number in enumerate(camp.numbers):
-            if number in hotline_numbers:
-                add((*at, "numbers", n_index), f"{number} is also a shared hotline number")
-        for check in EXTRA_CHECKS:
-            for where, message in check(camp, at, base):
-                add(where, message)
+        for where, message in check_campaign(camp, at, flows_root=base, registry=registry):
+            add(where, message)
     for index, hotline in enumerate(parsed.hotlines):
         if hotline.flow is None:
             continue
         flow_at: Path_ = ("hotlines", index, "flow")
-        if not (base / hotline.flow).is_file():
-            add(flow_at, f"voice flow file {hotline.flow!r} not found")
+        try:
+            resolved = resolve_flow_path(base, hotline.flow)
+        except FlowPathError as exc:
+            add(flow_at, str(exc))
             continue
-        for issue in check_file(base / hotline.flow)[1]:
+        for issue in check_file(resolved, hotline.flow)[1]:
             add(flow_at, f"{hotline.flow}: {issue}")
+
+
+def check_campaign(
+    camp: CampaignSpec, at: Path_, *, flows_root: Path | None, registry: RegistryIndex
+) -> list[tuple[Path_, str]]:
+    """Every rule for one campaign; registers its keywords and PSA codes in `registry`."""
+    return [*campaign_rules(camp, at, flows_root), *registry_rules(camp, at, registry)]
+
+
+def registry_conflicts(parsed: CampaignFile, registry: RegistryIndex) -> list[Problem]:
+    """Checks a valid file's campaigns against what campaigns outside the file own."""
+    registry.hotline_numbers |= {h.number for h in parsed.hotlines}
+    return [
+        Problem(format_path(where), 0, message, tuple(where))
+        for index, camp in enumerate(parsed.campaigns)
+        for where, message in registry_rules(camp, ("campaigns", index), registry)
+    ]
+
+
+def campaign_rules(
+    camp: CampaignSpec, at: Path_, flows_root: Path | None
+) -> list[tuple[Path_, str]]:
+    """The rules a campaign obeys on its own: dates, replies, keywords, its voice flow."""
+    out: list[tuple[Path_, str]] = []
+    if camp.end < camp.start:
+        out.append(((*at, "end"), f"date range ends ({camp.end}) before it starts ({camp.start})"))
+    if camp.keywords and not camp.numbers:
+        out.append(((*at, "numbers"), "keywords need at least one number to be texted"))
+    for lang in camp.languages:
+        if camp.keywords and not (camp.replies.get(lang) or "").strip():
+            out.append(((*at, "replies"), f"reply missing for declared language {lang.value!r}"))
+    for code in camp.replies:
+        if code not in camp.languages:
+            out.append(((*at, "replies", code), f"reply in undeclared language {code!r}"))
+    out.extend(_keyword_rules(camp, at))
+    for key in sorted(RESERVED_KEYS & set(camp.extra)):
+        out.append(((*at, key), f"{key} is set by the service, not by a campaign entry"))
+    if camp.voice is not None:
+        if flows_root is None:
+            out.append(((*at, "voice", "flow"), NO_FLOWS_FOLDER))
+        else:
+            try:
+                resolve_flow_path(flows_root, camp.voice.flow)
+            except FlowPathError as exc:
+                out.append(((*at, "voice", "flow"), str(exc)))
+    for check in EXTRA_CHECKS:
+        out.extend(check(camp, at, flows_root))
+    return out
+
+
+def _keyword_rules(camp: CampaignSpec, at: Path_) -> list[tuple[Path_, str]]:
+    out: list[tuple[Path_, str]] = []
+    for k_index, kw in enumerate(camp.keywords):
+        where: Path_ = (*at, "keywords", k_index, "keyword")
+        norm = normalize_keyword(kw.keyword)
+        if not norm:
+            out.append((where, f"keyword {kw.keyword!r} has no letters or digits"))
+        elif len(kw.keyword.split()) > 1:
+            out.append((where, f"keyword {kw.keyword!r} must be a single word"))
+        elif len(norm) > KEYWORD_COLUMN:
+            out.append((where, f"keyword {kw.keyword!r} is too long once folded"))
+        if kw.language not in camp.languages:
+            out.append(
+                (
+                    (*at, "keywords", k_index, "language"),
+                    f"keyword language {kw.language.value!r} is not declared",
+                )
+            )
+    return out
+
+
+def registry_rules(
+    camp: CampaignSpec, at: Path_, registry: RegistryIndex
+) -> list[tuple[Path_, str]]:
+    """The rules between campaigns: keywords per number, PSA codes, hotline numbers."""
+    out: list[tuple[Path_, str]] = []
+    for k_index, kw in enumerate(camp.keywords):
+        where: Path_ = (*at, "keywords", k_index)
+        norm = normalize_keyword(kw.keyword)
+        if not norm:
+            continue
+        for number in camp.numbers:
+            owner = registry.keywords.setdefault((number, norm), Owner(camp.code, where))
+            if owner.where != where:
+                out.append(
+                    (
+                        (*where, "keyword"),
+                        f"keyword {kw.keyword!r} on {number} is already used by "
+                        f"{owner.describe(camp.code)}",
+                    )
+                )
+    for p_index, psa in enumerate(camp.psa_codes):
+        psa_at: Path_ = (*at, "psa_codes", p_index)
+        owner = registry.psa_codes.setdefault(psa, Owner(camp.code, psa_at))
+        if owner.where != psa_at:
+            out.append((psa_at, f"PSA code {psa} is already used by {owner.describe(camp.code)}"))
+    for n_index, number in enumerate(camp.numbers):
+        if number in registry.hotline_numbers:
+            out.append(((*at, "numbers", n_index), f"{number} is also a shared hotline number"))
+    return out
+
+
+def keyword_notes(camp: CampaignSpec) -> list[str]:
+    """Notes on keywords whose folded form is a common word of another declared language."""
+    notes = []
+    for kw in camp.keywords:
+        norm = normalize_keyword(kw.keyword)
+        others = [lang for lang in camp.languages if lang != kw.language]
+        clash = [lang.value for lang in others if norm and norm in folded_common_words(lang)]
+        if clash and norm != kw.keyword.casefold():
+            notes.append(
+                f"{camp.code} keyword {kw.keyword!r} folds to {norm!r}, a common "
+                f"{'/'.join(clash)} word: without its accents it matches only a message "
+                "that is that word alone"
+            )
+    return notes

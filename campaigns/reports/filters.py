@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.registry.models import Campaign
+from campaigns.registry.schemas import EARLIEST_DAY, LATEST_DAY
 
 
 class FilterError(ValueError):
@@ -91,6 +92,9 @@ def parse_day(raw: str | None, *, default: date) -> date:
     if raw is None or raw == "":
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError as exc:
         raise FilterError(f"{raw!r} is not a date (YYYY-MM-DD)") from exc
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise FilterError(f"{raw} is outside {EARLIEST_DAY} to {LATEST_DAY}")
+    return day

@@ -26,7 +26,7 @@ from campaigns.reports.schemas import (
     FloipSchema,
 )
 from campaigns.voice.models import Call, CallEvent, CallEventKind
-from ivr_flows.loader import load_flow
+from ivr_flows.loader import FlowPathError, load_flow, resolve_flow_path
 from ivr_flows.model import Flow
 
 SPEC_VERSION = "1.0.0-rc1"
@@ -60,9 +60,12 @@ def find_flow(session: Session, flow_id: str) -> Flow:
     )
     for campaign in session.scalars(select(Campaign)):
         voice = campaign.options.get("voice") or {}
-        if voice.get("flow"):
-            base = Path(str(campaign.options.get("source_dir") or "."))
-            paths.append(str(base / str(voice["flow"])))
+        source = campaign.options.get("source_dir")
+        if voice.get("flow") and source:
+            try:
+                paths.append(str(resolve_flow_path(Path(str(source)), str(voice["flow"]))))
+            except FlowPathError:
+                continue
     for path in paths:
         try:
             flow = load_flow(Path(path))

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from campaigns.followups.service import handle_sms_command
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
-from campaigns.registry.keywords import display_upper, first_word, guess_language
+from campaigns.registry.keywords import (
+    display_upper,
+    exact_keyword,
+    first_word,
+    guess_language,
+    keyword_accepts,
+    message_word,
+)
 from campaigns.registry.models import Campaign, CampaignNumber, Interaction, Keyword
 from campaigns.registry.service import organisation
 from outreach.core.context import AppContext
@@ -103,7 +110,7 @@ def _answer(
             attribution=Attribution.NONE if command.campaign_id is None else Attribution.KEYWORD,
         )
 
-    match = match_keyword(session, number=message.to.number, word=word)
+    match = match_keyword(session, number=message.to.number, body=message.body)
     if match is not None:
         keyword, campaign = match
         reply = campaign.replies.get(keyword.language) or next(iter(campaign.replies.values()), "")
@@ -164,18 +171,33 @@ def _command(
     )
 
 
-def match_keyword(session: Session, *, number: str, word: str) -> tuple[Keyword, Campaign] | None:
-    """Finds the campaign keyword on this number equal to the (normalised) word."""
-    if not word:
+def match_keyword(session: Session, *, number: str, body: str) -> tuple[Keyword, Campaign] | None:
+    """Finds the campaign keyword on this number that the message's first word matches.
+
+    An exact match (accents kept) wins over a folded one; a folded match of a keyword that
+    folds to a common word of another declared language needs the word alone (keywords.py).
+    """
+    word = message_word(body)
+    if word is None:
         return None
     rows = session.execute(
         select(Keyword, Campaign)
         .join(Campaign, Keyword.campaign_id == Campaign.id)
         .join(CampaignNumber, CampaignNumber.campaign_id == Campaign.id)
-        .where(CampaignNumber.number == number, Keyword.normalized == word)
-        .order_by(Campaign.end_date.desc())
-    ).first()
-    return (rows[0], rows[1]) if rows is not None else None
+        .where(CampaignNumber.number == number, Keyword.normalized == word.folded)
+        .order_by(Campaign.end_date.desc(), Keyword.id)
+    ).all()
+    candidates = [(row[0], row[1]) for row in rows]
+    exact = [(k, c) for k, c in candidates if exact_keyword(k.keyword) == word.exact]
+    for keyword, campaign in exact or candidates:
+        if keyword_accepts(
+            keyword=keyword.keyword,
+            language=keyword.language,
+            languages=campaign.languages,
+            word=word,
+        ):
+            return keyword, campaign
+    return None
 
 
 def default_reply(session: Session, *, number: str, body: str) -> tuple[str, str]:

@@ -8,7 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.registry.flows import flow_file
 from campaigns.registry.models import Campaign, CampaignNumber, Hotline
+from ivr_flows.loader import FlowError, FlowPathError
+from ivr_flows.model import Issue
 from outreach.core.context import AppContext
 
 
@@ -25,8 +28,11 @@ class Line:
 
 
 def _flow_path(options: dict[str, object], relative: str, ctx: AppContext) -> Path:
-    base = str(options.get("source_dir") or ctx.settings.flows_dir or ".")
-    return (Path(base) / relative).resolve()
+    """The flow file inside its flows folder; a reference that escapes it is refused here too."""
+    try:
+        return flow_file(dict(options), relative, ctx.settings)
+    except FlowPathError as exc:
+        raise FlowError(relative, [Issue("(file)", str(exc))]) from exc
 
 
 def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:

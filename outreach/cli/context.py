@@ -56,7 +56,7 @@ def load_campaigns(ctx: AppContext, path: Path) -> None:
     """Applies a campaigns file and prints what changed; exits 1 on an invalid file."""
     try:
         with session_scope(ctx.sessions) as session:
-            result = load_file(session, path)
+            result = load_file(session, path, default_timezone=ctx.settings.default_timezone)
     except InvalidCampaignFile as exc:
         for problem in exc.problems:
             console.print(f"[red]{problem}[/red]")

@@ -73,6 +73,6 @@ def in_process_client(settings: Settings) -> Any:
         app = create_app(settings, start_background=False)
         with session_scope(app.state.ctx.sessions) as session:
             if not session.scalar(select(func.count()).select_from(Campaign)):
-                load_file(session, DEMO_FILE)
+                load_file(session, DEMO_FILE, default_timezone=settings.default_timezone)
         _CLIENTS[settings.database_url] = TestClient(app)
     return _CLIENTS[settings.database_url]

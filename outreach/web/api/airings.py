@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import UTC
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Response
+from pydantic import AwareDatetime, BaseModel, Field
 
 from campaigns.airings import service as airings
-from campaigns.airings.service import Airing, AiringError
-from campaigns.reports.filters import resolve
+from campaigns.airings.service import MAX_ID, Airing, AiringError
+from campaigns.reports.filters import FilterError, resolve
 from outreach.core.deps import CtxDep, SessionDep
+from outreach.web.api.errors import invalid, responses
 from outreach.web.api.params import FilterDep
 from outreach.web.auth.web import ApiManager, ApiUser, api_user
 
@@ -22,38 +23,55 @@ router = APIRouter(prefix="/api/airings", tags=["airings"], dependencies=[Depend
 class AiringIn(BaseModel):
     campaign: str = Field(max_length=64)
     station: str = Field(min_length=1, max_length=100)
-    aired_at: datetime = Field(
-        description="ISO 8601 with an offset, e.g. 2027-02-01T08:00:00+04:00"
+    aired_at: AwareDatetime = Field(
+        description="ISO 8601 with an offset, e.g. 2027-02-01T08:00:00+04:00 (2000 to 2099)"
     )
     duration_seconds: int = Field(default=30, ge=1, le=3600)
 
 
-def to_json(a: Airing) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "campaign": a.campaign.code,
-        "station": a.station,
-        "aired_at": a.aired_at.astimezone(UTC).isoformat(),
-        "duration_seconds": a.duration_seconds,
-    }
+class AiringOut(BaseModel):
+    id: int
+    campaign: str
+    station: str
+    aired_at: str = Field(description="UTC, ISO 8601", json_schema_extra={"format": "date-time"})
+    duration_seconds: int
 
 
-@router.get("", summary="List airings in a date range")
+class ImportResult(BaseModel):
+    added: int
+    problems: list[str] = Field(description="one line per skipped CSV row, with its line number")
+
+
+def to_out(a: Airing) -> AiringOut:
+    return AiringOut(
+        id=a.id,
+        campaign=a.campaign.code,
+        station=a.station,
+        aired_at=a.aired_at.astimezone(UTC).isoformat(),
+        duration_seconds=a.duration_seconds,
+    )
+
+
+@router.get("", summary="List airings in a date range", responses=responses(404))
 def list_airings(
     flt: FilterDep, user: ApiUser, session: SessionDep, ctx: CtxDep
-) -> list[dict[str, Any]]:
-
-    scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
+) -> list[AiringOut]:
+    try:
+        scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
+    except FilterError as exc:
+        if flt.campaign and "unknown campaign" in str(exc):
+            raise HTTPException(404, str(exc)) from exc
+        raise invalid(("query",), str(exc)) from exc
     rows = airings.list_between(
         session, start=scope.utc_start, end=scope.utc_end, campaign_ids=scope.campaign_ids
     )
-    return [to_json(a) for a in rows]
+    return [to_out(a) for a in rows]
 
 
-@router.post("", status_code=201, summary="Record an airing (managers)")
-def create_airing(body: AiringIn, user: ApiManager, session: SessionDep) -> dict[str, Any]:
-    if body.aired_at.tzinfo is None:
-        raise HTTPException(422, "aired_at needs an offset")
+@router.post(
+    "", status_code=201, summary="Record an airing (managers)", responses=responses(400, 403, 413)
+)
+def create_airing(body: AiringIn, user: ApiManager, session: SessionDep) -> AiringOut:
     try:
         airing = airings.create(
             session,
@@ -63,25 +81,36 @@ def create_airing(body: AiringIn, user: ApiManager, session: SessionDep) -> dict
             duration_seconds=body.duration_seconds,
         )
     except AiringError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    return to_json(airing)
+        raise invalid(("body",), str(exc)) from exc
+    return to_out(airing)
 
 
-@router.post("/import", summary="Import airings from CSV text (managers)")
+@router.post(
+    "/import",
+    summary="Import airings from CSV text (managers)",
+    responses=responses(400, 403, 413),
+)
 def import_airings(
     user: ApiManager,
     session: SessionDep,
     text: Annotated[str, Body(media_type="text/csv", max_length=2_000_000)],
-) -> dict[str, Any]:
+) -> ImportResult:
     try:
         added, problems = airings.import_csv(session, text=text)
     except AiringError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    return {"added": added, "problems": problems}
+        raise invalid(("body",), str(exc)) from exc
+    return ImportResult(added=added, problems=problems)
 
 
-@router.delete("/{airing_id}", status_code=204, summary="Delete an airing (managers)")
-def delete_airing(airing_id: int, user: ApiManager, session: SessionDep) -> Response:
+@router.delete(
+    "/{airing_id}",
+    status_code=204,
+    summary="Delete an airing (managers)",
+    responses=responses(403, 404),
+)
+def delete_airing(
+    airing_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: ApiManager, session: SessionDep
+) -> Response:
     if not airings.delete(session, airing_id=airing_id):
         raise HTTPException(404, "no such airing")
     return Response(status_code=204)

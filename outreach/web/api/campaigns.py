@@ -1,98 +1,115 @@
-"""Campaign CRUD over JSON, the same schema as an entry of the campaigns YAML file."""
+"""Campaign CRUD over JSON, the same schema as an entry of the campaigns YAML file.
+
+A saved campaign goes through the one campaigns validator (the rules of
+`outreach campaigns validate`) against the other campaigns in the database; a refusal is a 422
+listing every problem with its field path. GET returns the document that PUT accepts unchanged.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.registry import service as registry
+from campaigns.registry.flows import configured_root
 from campaigns.registry.models import Campaign
 from campaigns.registry.schemas import CampaignSpec
+from campaigns.registry.service import InvalidCampaign
+from campaigns.registry.validation import errors_of
+from outreach.core.context import AppContext
 from outreach.core.deps import CtxDep, SessionDep
-from outreach.core.settings import Settings
+from outreach.web.api.errors import invalid, invalid_problems, responses
 from outreach.web.auth.web import ApiManager, ApiUser, api_user
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], dependencies=[Depends(api_user)])
 
+Code = Annotated[str, Path(max_length=64, description="the campaign's code")]
 
-def to_json(c: Campaign) -> dict[str, Any]:
-    return {
-        "code": c.code,
-        "name": c.name,
-        "medium": str(c.medium),
-        "region": c.region,
-        "languages": list(c.languages),
-        "start": c.start_date.isoformat(),
-        "end": c.end_date.isoformat(),
-        "cost": float(c.cost) if c.cost is not None else None,
-        "currency": c.currency,
-        "timezone": c.timezone,
-        "numbers": [n.number for n in c.numbers],
-        "keywords": [{"keyword": k.keyword, "language": k.language} for k in c.keywords],
-        "replies": dict(c.replies),
-        "psa_codes": list(c.options.get("psa_codes", [])),
-        "voice": c.options.get("voice"),
-    }
+
+def to_spec(campaign: Campaign) -> CampaignSpec:
+    """The campaign as the document GET returns and PUT takes back unchanged."""
+    try:
+        return CampaignSpec.model_validate(registry.document(campaign))
+    except ValidationError as exc:  # a row written before today's rules: say what is wrong
+        raise HTTPException(
+            500, "stored campaign is invalid: " + "; ".join(map(str, errors_of(exc)))
+        ) from exc
 
 
 def _get(session: Session, code: str) -> Campaign:
-    campaign = session.scalar(select(Campaign).where(Campaign.code == code))
+    campaign = registry.get_campaign(session, code)
     if campaign is None:
         raise HTTPException(404, f"unknown campaign {code!r}")
     return campaign
 
 
-def _source_dir(settings: Settings) -> Path:
-    # Relative voice flow paths resolve against the campaigns file, as when loading YAML.
-    return Path(settings.campaigns_file).resolve().parent if settings.campaigns_file else Path.cwd()
-
-
-def _check(spec: CampaignSpec) -> None:
-    if spec.end < spec.start:
-        raise HTTPException(422, "end is before start")
+def _save(
+    session: Session, ctx: AppContext, spec: CampaignSpec, existing: Campaign | None
+) -> Campaign:
+    try:
+        with session.begin_nested():
+            return registry.save_campaign(
+                session,
+                spec,
+                flows_root=configured_root(ctx.settings),
+                default_timezone=ctx.settings.default_timezone,
+                existing=existing,
+            )
+    except InvalidCampaign as exc:
+        raise invalid_problems(exc.problems) from exc
+    except IntegrityError as exc:  # the same code created at the same moment
+        raise HTTPException(409, f"campaign {spec.code!r} exists") from exc
 
 
 @router.get("", summary="List campaigns")
-def list_campaigns(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
-    return [to_json(c) for c in session.scalars(select(Campaign).order_by(Campaign.code))]
+def list_campaigns(user: ApiUser, session: SessionDep) -> list[CampaignSpec]:
+    return [to_spec(c) for c in session.scalars(select(Campaign).order_by(Campaign.code))]
 
 
-@router.get("/{code}", summary="Read a campaign")
-def read_campaign(code: str, user: ApiUser, session: SessionDep) -> dict[str, Any]:
-    return to_json(_get(session, code))
+@router.get("/{code}", summary="Read a campaign", responses=responses(404))
+def read_campaign(code: Code, user: ApiUser, session: SessionDep) -> CampaignSpec:
+    return to_spec(_get(session, code))
 
 
-@router.post("", status_code=201, summary="Create a campaign (managers)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a campaign (managers)",
+    responses=responses(400, 403, 409, 413),
+)
 def create_campaign(
     spec: CampaignSpec, user: ApiManager, session: SessionDep, ctx: CtxDep
-) -> dict[str, Any]:
-    _check(spec)
-    if session.scalar(select(Campaign.id).where(Campaign.code == spec.code)) is not None:
+) -> CampaignSpec:
+    if registry.get_campaign(session, spec.code) is not None:
         raise HTTPException(409, f"campaign {spec.code!r} exists")
-    campaign = registry.create_campaign(session, spec, source_dir=_source_dir(ctx.settings))
-    session.flush()
-    return to_json(campaign)
+    return to_spec(_save(session, ctx, spec, None))
 
 
-@router.put("/{code}", summary="Replace a campaign (managers)")
+@router.put(
+    "/{code}",
+    summary="Replace a campaign (managers)",
+    responses=responses(400, 403, 404, 413),
+)
 def update_campaign(
-    code: str, spec: CampaignSpec, user: ApiManager, session: SessionDep, ctx: CtxDep
-) -> dict[str, Any]:
-    _check(spec)
+    code: Code, spec: CampaignSpec, user: ApiManager, session: SessionDep, ctx: CtxDep
+) -> CampaignSpec:
     if spec.code != code:
-        raise HTTPException(422, "the code in the body differs from the URL")
-    campaign = _get(session, code)
-    registry.update_campaign(campaign, spec, source_dir=_source_dir(ctx.settings))
-    session.flush()
-    return to_json(campaign)
+        raise invalid(("body", "code"), "the code in the body differs from the URL")
+    return to_spec(_save(session, ctx, spec, _get(session, code)))
 
 
-@router.delete("/{code}", status_code=204, summary="Delete a campaign (managers)")
-def delete_campaign(code: str, user: ApiManager, session: SessionDep) -> Response:
+@router.delete(
+    "/{code}",
+    status_code=204,
+    summary="Delete a campaign (managers)",
+    responses=responses(403, 404),
+)
+def delete_campaign(code: Code, user: ApiManager, session: SessionDep) -> Response:
     session.delete(_get(session, code))
     session.flush()
     return Response(status_code=204)

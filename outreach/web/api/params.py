@@ -1,56 +1,65 @@
-"""Query parameters shared by report endpoints and pages."""
+"""Query parameters shared by report endpoints and pages.
+
+Dates are ISO days between 2000-01-01 and 2099-12-31 (campaigns/registry/schemas.py `Day`), and
+enumerations are declared as such; an empty value (a blank form field) means "not given".
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator
 
-from campaigns.registry.enums import Channel, Medium
-from campaigns.reports.filters import FilterError, ReportFilter, parse_day
+from campaigns.registry.enums import Channel, Language, Medium
+from campaigns.registry.schemas import EARLIEST_DAY, LATEST_DAY, Day
+from campaigns.reports.filters import ReportFilter
 from outreach.core.deps import get_ctx
+from outreach.web.api.errors import invalid
 
 DEFAULT_DAYS = 30
+_RANGE = f"{EARLIEST_DAY} to {LATEST_DAY}"
 
 
-def _choice(value: str | None, allowed: type[Channel] | type[Medium], name: str) -> str | None:
-    if not value:
-        return None
-    if value not in {m.value for m in allowed}:
-        raise HTTPException(422, f"unknown {name} {value!r}")
-    return value
+def _blank(value: Any) -> Any:
+    return None if value == "" else value
 
 
 def report_filter(
     request: Request,
-    start: Annotated[str | None, Query(alias="from", description="first day, YYYY-MM-DD")] = None,
-    end: Annotated[str | None, Query(alias="to", description="last day, YYYY-MM-DD")] = None,
+    start: Annotated[
+        Day | None,
+        BeforeValidator(_blank),
+        Query(alias="from", description=f"first day, YYYY-MM-DD ({_RANGE})"),
+    ] = None,
+    end: Annotated[
+        Day | None,
+        BeforeValidator(_blank),
+        Query(alias="to", description=f"last day, YYYY-MM-DD ({_RANGE}); default today"),
+    ] = None,
     campaign: Annotated[str | None, Query(max_length=64)] = None,
-    medium: Annotated[str | None, Query(max_length=16)] = None,
+    medium: Annotated[Medium | None, BeforeValidator(_blank), Query()] = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
-    language: Annotated[str | None, Query(max_length=8)] = None,
-    channel: Annotated[str | None, Query(max_length=16)] = None,
+    language: Annotated[Language | None, BeforeValidator(_blank), Query()] = None,
+    channel: Annotated[Channel | None, BeforeValidator(_blank), Query()] = None,
 ) -> ReportFilter:
     """Builds a filter; the range defaults to the last 30 local days."""
     ctx = get_ctx(request)
     today = ctx.clock().astimezone(ZoneInfo(ctx.settings.default_timezone)).date()
-    try:
-        last = parse_day(end, default=today)
-        first = parse_day(start, default=last - timedelta(days=DEFAULT_DAYS - 1))
-    except FilterError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    last = end or min(today, LATEST_DAY)
+    first = start or last - timedelta(days=DEFAULT_DAYS - 1)
     if last < first:
-        raise HTTPException(422, "'to' is before 'from'")
+        raise invalid(("query", "to"), "'to' is before 'from'")
     return ReportFilter(
         start=first,
         end=last,
         campaign=campaign or None,
-        medium=_choice(medium, Medium, "medium"),
+        medium=medium.value if medium else None,
         region=region or None,
-        language=language or None,
-        channel=_choice(channel, Channel, "channel"),
+        language=language.value if language else None,
+        channel=channel.value if channel else None,
     )
 
 

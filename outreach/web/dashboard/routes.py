@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from campaigns.airings import service as airings
 from campaigns.airings.service import AiringError
 from campaigns.registry.enums import Channel, Medium
 from campaigns.registry.models import Campaign
+from campaigns.registry.schemas import parse_cost
 from campaigns.reports.filters import ReportFilter
 from outreach.core.deps import SessionDep
+from outreach.web.api.errors import invalid
 from outreach.web.api.runner import PageRunner
 from outreach.web.auth.models import Role
 from outreach.web.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
@@ -103,9 +105,11 @@ def edit_campaign(
     if campaign is None:
         raise HTTPException(404, "unknown campaign")
     try:
-        campaign.cost = Decimal(cost) if cost.strip() else None
-    except InvalidOperation as exc:
-        raise HTTPException(422, "cost is not a number") from exc
+        # The API's and the YAML file's rule: finite, not negative, fits the column.
+        campaign.cost = parse_cost(cost)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"] if exc.errors() else "invalid"
+        raise invalid(("body", "cost"), reason) from exc
     campaign.name = name.strip()
     return RedirectResponse(f"/dashboard/campaigns/{code}", status_code=303)
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.registry.keywords import first_word, guess_language, normalize_keyword
+from campaigns.registry.keywords import (
+    exact_keyword,
+    first_word,
+    guess_language,
+    keyword_accepts,
+    message_word,
+    normalize_keyword,
+)
 from campaigns.registry.segments import count_segments
 
 
@@ -73,3 +80,32 @@ def test_segment_counts_follow_gsm7_and_ucs2_limits(
 ) -> None:
     info = count_segments(text)
     assert (info.encoding, info.segments) == (encoding, segments)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "body", "languages", "accepted"),
+    [
+        ("iş", "Is this service free?", ["az", "en"], False),
+        ("iş", "Is", ["az", "en"], True),
+        ("iş", "iş haqqında", ["az", "en"], True),
+        ("iş", "İŞ please", ["az", "en"], True),
+        ("iş", "is this free", ["az", "ru"], True),
+        ("qəzet", "qezet please", ["az", "en"], True),
+        ("work", "work abroad", ["az", "en"], True),
+    ],
+)
+def test_a_folded_common_word_needs_the_message_alone(
+    keyword: str, body: str, languages: list[str], accepted: bool
+) -> None:
+    word = message_word(body)
+    assert word is not None and word.folded == normalize_keyword(keyword)
+    assert (
+        keyword_accepts(keyword=keyword, language=languages[0], languages=languages, word=word)
+        is accepted
+    )
+
+
+def test_exact_form_keeps_accents_and_folds_case() -> None:
+    assert exact_keyword("İŞ") == exact_keyword("iş") == "iş"
+    assert exact_keyword("is") != exact_keyword("iş")
+    assert exact_keyword("РАБОТА!") == "работа"

@@ -117,7 +117,8 @@ def test_a_code_keyed_just_before_the_opt_in_makes_it_available(
     flow.write_text(CODE_FIRST, encoding="utf-8")
     with loaded.sessions() as session, session.begin():
         hotline = session.scalars(select(Hotline).where(Hotline.number == HOTLINE)).one()
-        hotline.options = {**hotline.options, "flow": str(flow)}
+        # Flow references are relative to the hotline's flows folder (here, tmp_path).
+        hotline.options = {**hotline.options, "source_dir": str(tmp_path), "flow": flow.name}
     call = Caller(phone, HOTLINE)
     call.start()
     assert call.press("201#") and heard(call) == "Press 1 for SMS"
