@@ -1,4 +1,4 @@
-"""What a viewer may see of a report (statistical disclosure control; NOTES-reports.md).
+"""What a viewer may see of a report (disclosure control; README "Anonymity of reports").
 
 1. Every count derived from fewer than K distinct people is hidden as "<K": counts of people,
    and counts of texts, calls, funnel steps, topics, opt-ins or deliveries whose people (from

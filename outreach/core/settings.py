@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     dispatch_lease_seconds: int = 300
     scheduler_enabled: bool = True
     small_cell_k: int = 5
-    # Viewers' counts are rounded to a multiple of this (1: not rounded; see NOTES-reports).
+    # Viewers' counts are rounded to a multiple of this (1: not rounded); see the README.
     report_rounding_base: int = Field(default=5, ge=1)
     rollup_lag_hours: int = 2
     rollup_refresh_seconds: int = 60
