@@ -29,7 +29,6 @@ from tests.support.processes import (
     service_env,
     wait_until,
 )
-from webhooks.security import MAX_FORM_BYTES
 
 needs_nginx = pytest.mark.skipif(not NGINX, reason="nginx is not installed (apt-get install nginx)")
 COMPOSE_CONF = ROOT / "deploy" / "nginx" / "outreach.conf"
@@ -63,7 +62,7 @@ def test_every_timeout_ends_before_twilios_and_the_body_caps_match_the_service()
         "client_header_timeout",
     }
     assert all(int(seconds) < TWILIO_TIMEOUT_SECONDS for _, seconds in timeouts), timeouts
-    assert size_in_bytes(WEBHOOK_CAP) == MAX_FORM_BYTES
+    assert size_in_bytes(WEBHOOK_CAP) == Settings.model_fields["body_limit_twilio"].default
     api_limit = Settings.model_fields.get(
         "body_limit_api"
     )  # the service's API cap, once it has one

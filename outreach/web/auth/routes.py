@@ -48,7 +48,7 @@ def login(
     check_csrf(request, csrf_token_field)
     throttle = throttle_for(ctx)
     client = client_address(request, ctx.settings)
-    wait = throttle.attempt(client=client, username=username, now=ctx.clock())
+    wait = throttle.attempt(client=client, username=username, now=ctx.clock(), session=session)
     if wait is not None:
         # Refused before checking the password, so guessing gains nothing while blocked.
         event(log, "login throttled", user=username_ref(username), retry_after=wait)
@@ -61,7 +61,7 @@ def login(
     if user is None:
         event(log, "login failed", user=username_ref(username))
         return _login_error(request, next, "Wrong username or password.", status_code=401)
-    throttle.succeeded(client=client, username=username)
+    throttle.succeeded(client=client, username=username, session=session)
     request.session.clear()  # a fresh session (and CSRF token) after login
     request.session[SESSION_ID] = start_session(session, user=user, now=ctx.clock())
     csrf_token(request)

@@ -18,7 +18,8 @@ import hashlib
 import hmac
 import ipaddress
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,10 +49,24 @@ class LoginThrottle:
         self._settings = ctx.settings
         self.window = timedelta(seconds=max(1, ctx.settings.login_window_seconds))
 
-    def attempt(self, *, client: str, username: str, now: datetime) -> int | None:
+    def _unit(self, session: Session | None) -> AbstractContextManager[Session]:
+        """A savepoint of the request's unit of work, or a transaction of its own.
+
+        Inside a request the counts go in the request's own transaction: on SQLite it already
+        holds the write lock (a second connection would wait for it), and on PostgreSQL the
+        counted row stays locked until the request commits, so parallel guesses are checked one
+        after another and never more than the limit allows.
+        """
+        if session is None:
+            return self._ctx.sessions.begin()
+        return _nested(session)
+
+    def attempt(
+        self, *, client: str, username: str, now: datetime, session: Session | None = None
+    ) -> int | None:
         """Counts a login attempt; returns the seconds to wait when it is refused, else None."""
         keys = self._keys(client, username)
-        with self._ctx.sessions.begin() as session:
+        with self._unit(session) as session:
             session.execute(delete(Entry).where(Entry.window_start <= now - self.window))
             wait = self._blocked(session, keys, now)
             if wait is not None:
@@ -62,10 +77,10 @@ class LoginThrottle:
         over = [start for key, (n, start) in zip(keys, counted, strict=True) if n > key.limit]
         return self._wait(over, now) if over else None
 
-    def succeeded(self, *, client: str, username: str) -> None:
+    def succeeded(self, *, client: str, username: str, session: Session | None = None) -> None:
         """Clears the address's count and takes this attempt back from the username's."""
         pair, user = self._keys(client, username)
-        with self._ctx.sessions.begin() as session:
+        with self._unit(session) as session:
             session.execute(delete(Entry).where(Entry.key == pair.digest))
             session.execute(
                 update(Entry)
@@ -96,6 +111,12 @@ class LoginThrottle:
     def _wait(self, window_starts: Sequence[datetime], now: datetime) -> int:
         left = (max(window_starts) + self.window - now).total_seconds()
         return max(1, math.ceil(left))
+
+
+@contextmanager
+def _nested(session: Session) -> Iterator[Session]:
+    with session.begin_nested():
+        yield session
 
 
 def _count(session: Session, key: str, *, now: datetime, cutoff: datetime) -> tuple[int, datetime]:
