@@ -35,9 +35,13 @@ def to_spec(campaign: Campaign) -> CampaignSpec:
     """The campaign as the document GET returns and PUT takes back unchanged."""
     try:
         return CampaignSpec.model_validate(registry.document(campaign))
-    except ValidationError as exc:  # a row written before today's rules: say what is wrong
+    except ValidationError as exc:
+        # A row saved before today's rules: a conflict the manager resolves with a PUT (or by
+        # loading its file again), never a server error.
         raise HTTPException(
-            500, "stored campaign is invalid: " + "; ".join(map(str, errors_of(exc)))
+            409,
+            f"stored campaign {campaign.code!r} breaks today's rules; save a corrected document "
+            "with PUT: " + "; ".join(map(str, errors_of(exc))),
         ) from exc
 
 

@@ -346,3 +346,15 @@ def test_routes_that_read_flow_files_run_in_the_threadpool() -> None:
         reports_api.floip_responses,
     ]
     assert not [fn.__name__ for fn in readers if inspect_coroutine(fn)]
+
+
+def test_a_stored_campaign_that_breaks_todays_rules_is_a_409_that_says_why(
+    loaded: AppContext, client: TestClient, boss: dict[str, str]
+) -> None:
+    with loaded.sessions.begin() as session:
+        row = session.scalar(select(Campaign).where(Campaign.code == DEMO_CODES[0]))
+        assert row is not None
+        row.languages = ["xx"]  # written before the language list existed
+    answer = client.get(f"/api/campaigns/{DEMO_CODES[0]}", headers=boss)
+    assert answer.status_code == 409
+    assert "breaks today's rules" in answer.json()["detail"]
