@@ -58,12 +58,14 @@ def run_tick(ctx: AppContext, job: Job, *, now: datetime | None = None) -> bool:
     try:
         claimed = scheduling.claim(ctx.engine, job.name, tick, now=started)
     except Exception:  # the database is away: the next tick tries again
-        log.exception("job tick not claimed", extra={"job": job.name, "tick": tick})
+        log.exception(
+            "job tick not claimed", extra={"job": job.name, "tick": scheduling.tick_label(tick)}
+        )
         return False
     if not claimed:
-        log.debug("job skipped", extra={"job": job.name, "tick": tick})
+        log.debug("job skipped", extra={"job": job.name, "tick": scheduling.tick_label(tick)})
         return False
-    log.debug("job started", extra={"job": job.name, "tick": tick})
+    log.debug("job started", extra={"job": job.name, "tick": scheduling.tick_label(tick)})
     _run(ctx, job)
     return True
 

@@ -35,6 +35,11 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - EPOCH) // _MS
 
 
+def tick_label(tick: int) -> str:
+    """A tick as the UTC time of its slot, for logs (digit runs there are masked as numbers)."""
+    return (EPOCH + tick * _MS).isoformat(timespec="milliseconds")
+
+
 @dataclass(frozen=True)
 class Every:
     """Every `seconds`, on slots aligned to the epoch, so all processes share the same slots."""
