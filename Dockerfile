@@ -13,7 +13,8 @@ COPY outreach ./outreach
 COPY campaigns ./campaigns
 COPY webhooks ./webhooks
 COPY ivr_flows ./ivr_flows
-RUN pip wheel --wheel-dir /wheels .
+# The `postgres` extra: the image runs against PostgreSQL (compose.yaml) as well as SQLite.
+RUN pip wheel --wheel-dir /wheels '.[postgres]'
 
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -29,7 +30,7 @@ RUN groupadd --system --gid 10001 outreach \
     && install -d -m 0755 /etc/outreach
 # The wheels are bind-mounted from the build stage, so no layer keeps them.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-index --find-links=/wheels outreach
+    pip install --no-index --find-links=/wheels 'outreach[postgres]'
 
 # Data: a SQLite database when OUTREACH_DATABASE_URL is not PostgreSQL, exports, and anything
 # else the service writes. Campaign files and their flows are mounted read-only under

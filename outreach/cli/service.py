@@ -25,7 +25,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 def run_service(settings: Settings) -> None:
     """Starts uvicorn on the app (schema migrated first, or exit 3 with the reason)."""
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     try:
         app = create_app(settings)
     except SchemaError as exc:
