@@ -19,6 +19,7 @@ from outreach import __version__, jobs
 from outreach.core.context import AppContext
 from outreach.core.db import upgrade_schema
 from outreach.core.limits import BodyLimits
+from outreach.core.logs import setup_logging
 from outreach.core.settings import Settings, get_settings
 from outreach.web.api.airings import router as airings_router
 from outreach.web.api.campaigns import router as campaigns_router
@@ -120,6 +121,17 @@ def create_app(
     app.add_middleware(RequestMetrics)
     app.add_middleware(add_request_id)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one of several uvicorn workers (`outreach serve --workers N`).
+
+    Each worker is a fresh interpreter: it reads the settings the parent put in its
+    environment and sets up its own logs; the parent has already migrated the schema.
+    """
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format)
+    return create_app(settings, migrate=False)
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # uvicorn worker processes of `outreach serve` (metrics then use the multiprocess mode).
+    web_workers: int = Field(default=1, ge=1, le=64)
     demo: bool = False
     insecure_skip_signature: bool = False
     log_level: str = "INFO"

@@ -168,6 +168,19 @@ def test_counts_add_up_across_processes_in_multiprocess_mode(
         assert matched.value == 5
 
 
+def test_serve_with_workers_sums_their_metrics(sqlite_url: str, tmp_path: Path) -> None:
+    with Serve(sqlite_url, tmp_path, OUTREACH_WEB_WORKERS="2") as serve:
+        for index in range(6):
+            assert serve.sms("iş", f"SM{index:032d}").status_code == 200
+        # Each scrape is answered by whichever worker accepts it; all must agree.
+        scrapes = [serve.scrape()["outreach_webhook_outcomes"] for _ in range(6)]
+    pids = set(re.findall(r"Started server process \[(\d+)\]", serve.log.read_text()))
+    assert len(pids) == 2, pids  # two workers served
+    for family in scrapes:
+        (matched,) = [s for s in family.samples if s.name.endswith("_total")]
+        assert matched.value == 6
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs OUTREACH_TEST_POSTGRES_URL")
 def test_readyz_is_503_while_the_database_is_gone_and_200_when_it_is_back(
