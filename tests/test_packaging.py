@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from outreach.core.db import SchemaError, make_engine
 from tests.support.app import ROOT
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -74,3 +76,11 @@ def test_sqlite_wal_and_shared_memory_files_are_ignored() -> None:
         check=False,
     )
     assert result.stdout.split() == paths
+
+
+def test_a_postgresql_url_without_the_driver_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+    with pytest.raises(SchemaError, match=r"pip install 'outreach\[postgres\]'"):
+        make_engine("postgresql+psycopg://outreach@db.invalid:5432/outreach")
