@@ -48,7 +48,7 @@ def test_psycopg_is_in_the_postgres_extra_that_the_tests_install() -> None:
     assert "psycopg" in names(extras["postgres"])
     assert "outreach[postgres]" in extras["test"]
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "pip wheel --wheel-dir /wheels '.[postgres]'" in dockerfile
+    assert "pip wheel --wheel-dir /wheels -c constraints.txt '.[postgres]'" in dockerfile
     assert "'outreach[postgres]'" in dockerfile
 
 
