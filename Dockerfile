@@ -8,12 +8,14 @@ FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 # Only what the wheel is built from (.dockerignore keeps out tests, venvs, databases and .env).
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY outreach ./outreach
 COPY campaigns ./campaigns
 COPY webhooks ./webhooks
 COPY ivr_flows ./ivr_flows
-RUN pip wheel --wheel-dir /wheels .
+# The `postgres` extra: the image runs against PostgreSQL (compose.yaml) as well as SQLite.
+# The versions CI tested (constraints.txt), so the image runs what the tests ran.
+RUN pip wheel --wheel-dir /wheels -c constraints.txt '.[postgres]'
 
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -29,7 +31,7 @@ RUN groupadd --system --gid 10001 outreach \
     && install -d -m 0755 /etc/outreach
 # The wheels are bind-mounted from the build stage, so no layer keeps them.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-index --find-links=/wheels outreach
+    pip install --no-index --find-links=/wheels 'outreach[postgres]'
 
 # Data: a SQLite database when OUTREACH_DATABASE_URL is not PostgreSQL, exports, and anything
 # else the service writes. Campaign files and their flows are mounted read-only under

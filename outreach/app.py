@@ -19,6 +19,7 @@ from outreach import __version__, jobs
 from outreach.core.context import AppContext
 from outreach.core.db import upgrade_schema
 from outreach.core.limits import BodyLimits
+from outreach.core.logs import setup_logging
 from outreach.core.settings import Settings, get_settings
 from outreach.web.api.airings import router as airings_router
 from outreach.web.api.campaigns import router as campaigns_router
@@ -29,7 +30,9 @@ from outreach.web.auth.guard import WriteGuard
 from outreach.web.auth.routes import router as auth_router
 from outreach.web.auth.web import LoginRequired
 from outreach.web.dashboard.routes import router as dashboard_router
+from outreach.web.ops import router as ops_router
 from outreach.web.pages import STATIC_DIR, templates
+from outreach.web.request_metrics import RequestMetrics, add_request_id
 from outreach.web.security_headers import SecurityHeadersMiddleware
 from webhooks.sms import router as sms_router
 from webhooks.sms_status import router as sms_status_router
@@ -69,8 +72,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Every background job, on the one scheduler `outreach worker` runs too.
-        stop = jobs.start_in_service(ctx) if start_background else None
+        # Every background job, on the one scheduler `outreach worker` runs too; /readyz
+        # then checks that it keeps ticking.
+        heartbeat = jobs.Heartbeat()
+        stop = jobs.start_in_service(ctx, heartbeat) if start_background else None
+        app.state.heartbeat = heartbeat if stop is not None else None
         yield
         if stop is not None:
             stop()
@@ -95,9 +101,7 @@ def create_app(
             )
         return await http_exception_handler(request, exc)
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    app.include_router(ops_router)  # /healthz, /readyz, /metrics
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs(request: Request) -> HTMLResponse:
@@ -113,7 +117,21 @@ def create_app(
     app.add_middleware(WriteGuard)
     _include_routers(app)
     app.add_middleware(BodyLimits, settings=ctx.settings)
+    # Outermost: every request (a 413 too) is counted and carries a request id in its logs.
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(add_request_id)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one of several uvicorn workers (`outreach serve --workers N`).
+
+    Each worker is a fresh interpreter: it reads the settings the parent put in its
+    environment and sets up its own logs; the parent has already migrated the schema.
+    """
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format)
+    return create_app(settings, migrate=False)
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -22,7 +23,7 @@ from campaigns.followups import tasks as followups_tasks
 from campaigns.reports import tasks as reports_tasks
 from campaigns.retention import tasks as retention_tasks
 from campaigns.voice import tasks as voice_tasks
-from outreach.core import scheduling
+from outreach.core import metrics, scheduling
 from outreach.core.context import AppContext
 from outreach.core.scheduling import EPOCH, DailyAt, Every, Job, Trigger
 from outreach.core.settings import Settings
@@ -39,6 +40,28 @@ DECLARATIONS: tuple[Callable[[Settings], list[Job]], ...] = (
     retention_tasks.jobs,
 )
 STOP_POLL_SECONDS = 0.5
+# The scheduler of a process beats this often; /readyz fails when it has not for STALE_AFTER.
+HEARTBEAT_SECONDS = 10.0
+STALE_AFTER_SECONDS = 60.0
+
+
+class Heartbeat:
+    """When this process's scheduler last fired: what /readyz checks where the jobs run."""
+
+    def __init__(self, stale_after: float = STALE_AFTER_SECONDS) -> None:
+        self.stale_after = stale_after
+        self.last = time.monotonic()
+
+    def beat(self) -> None:
+        self.last = time.monotonic()
+
+    def problem(self) -> str | None:
+        """Says how long the scheduler has been silent when that is too long; else None."""
+        silent = time.monotonic() - self.last
+        if silent <= self.stale_after:
+            return None
+        every = f"{HEARTBEAT_SECONDS:g}"
+        return f"scheduler: has not ticked for {silent:.0f} s (it beats every {every} s)"
 
 
 def declared_jobs(settings: Settings) -> list[Job]:
@@ -84,6 +107,7 @@ def _run(ctx: AppContext, job: Job) -> str | None:
         error: str | None = type(exc).__name__
     else:
         error = None
+    metrics.JOB_RUNS.labels(job=job.name, result="error" if error else "ok").inc()
     try:
         scheduling.record(ctx.engine, job.name, now=_now(), error=error)
     except Exception:  # only the ledger is behind; the run itself is done
@@ -106,10 +130,14 @@ def _apscheduler_trigger(trigger: Trigger) -> BaseTrigger:
     raise TypeError(f"unknown trigger {trigger!r}")
 
 
-def start(ctx: AppContext) -> Callable[[], None]:
+def start(ctx: AppContext, heartbeat: Heartbeat | None = None) -> Callable[[], None]:
     """Starts the scheduler with every declared job; returns its stop function."""
     declared = declared_jobs(ctx.settings)
     scheduler = BackgroundScheduler(timezone=UTC)
+    if heartbeat is not None:
+        heartbeat.beat()
+        every = IntervalTrigger(seconds=HEARTBEAT_SECONDS, timezone=UTC)
+        scheduler.add_job(heartbeat.beat, every, id="scheduler-heartbeat", coalesce=True)
     for job in declared:
         # Missed slots coalesce into one run, and a late run still runs: its tick is the slot
         # it falls in, so it cannot run a slot another process ran.
@@ -128,11 +156,13 @@ def start(ctx: AppContext) -> Callable[[], None]:
     return stop
 
 
-def start_in_service(ctx: AppContext) -> Callable[[], None] | None:
+def start_in_service(
+    ctx: AppContext, heartbeat: Heartbeat | None = None
+) -> Callable[[], None] | None:
     """Starts the jobs inside the web service unless OUTREACH_SCHEDULER_ENABLED is off."""
     if not ctx.settings.scheduler_enabled:
         return None
-    return start(ctx)
+    return start(ctx, heartbeat)
 
 
 def run_worker(ctx: AppContext) -> None:

@@ -8,7 +8,8 @@ PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# Pinned versions (constraints.txt, from a working venv), so CI installs what was tested.
+.venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
 
 if [ -f package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error

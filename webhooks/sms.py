@@ -7,8 +7,10 @@ import logging
 from fastapi import APIRouter, HTTPException, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
+from campaigns.registry.enums import InteractionKind
 from campaigns.sms.service import InboundSms, SmsOutcome, handle_inbound_sms
 from outreach.core.deps import CtxDep
+from outreach.core.metrics import WEBHOOK_OUTCOMES
 from outreach.core.privacy import Address
 from webhooks.security import SignedForm
 from webhooks.transaction import in_transaction
@@ -58,4 +60,16 @@ def inbound_sms(form: SignedForm, ctx: CtxDep) -> Response:
         lambda session: handle_inbound_sms(session, ctx, message=message, now=ctx.clock()),
         failed=apologise,
     )
+    WEBHOOK_OUTCOMES.labels(webhook="sms", outcome=outcome_label(outcome)).inc()
     return twiml_message(APOLOGY if outcome is None else outcome.reply)
+
+
+def outcome_label(outcome: SmsOutcome | None) -> str:
+    """The metrics label of an answered message: matched, unmatched, command, duplicate, apology."""
+    if outcome is None:
+        return "apology"
+    if outcome.duplicate:
+        return "duplicate"
+    if outcome.kind is InteractionKind.KEYWORD:
+        return "matched"
+    return "unmatched" if outcome.kind is InteractionKind.UNMATCHED else "command"

@@ -6,14 +6,21 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 
-from campaigns.followups.delivery import apply_status
+from campaigns.followups.delivery import apply_status, status_from_twilio
 from outreach.core.deps import CtxDep
+from outreach.core.metrics import DELIVERY_STATUSES
 from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
 from webhooks.transaction import in_transaction
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
+
+
+def status_label(status: str) -> str:
+    """Twilio's MessageStatus as a metrics label; anything unknown is `other` (few labels)."""
+    value = status.lower()
+    return value if status_from_twilio(value) is not None else "other"
 
 
 @router.post("/sms/status")
@@ -25,6 +32,7 @@ def sms_status(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
         return Response(status_code=400, content="MessageSid and MessageStatus are required")
     # Not ASCII digits: ignored (the status still counts; `o` falls back to the sid).
     code = ascii_number(form.get("ErrorCode"))
+    DELIVERY_STATUSES.labels(status=status_label(status)).inc()
     outbox_id = ascii_number(request.query_params.get("o"))
 
     def not_recorded(_exc: Exception) -> bool:

@@ -13,8 +13,10 @@ from campaigns.voice.callbacks import place_callback, record_callback_status, re
 from campaigns.voice.lines import find_line
 from campaigns.voice.models import CallbackStatus, CallDirection
 from campaigns.voice.service import Renderer, fail_call, record_status, start_call, step_call
+from ivr_flows.loader import FlowError
 from outreach.core.context import AppContext
 from outreach.core.deps import CtxDep
+from outreach.core.metrics import FLOW_LOAD_ERRORS, WEBHOOK_OUTCOMES, count_on_commit
 from outreach.core.privacy import normalize_number
 from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
@@ -62,6 +64,9 @@ def _guarded(ctx: AppContext, call_sid: str, work: Callable[[Session], str | Non
 
     def failed(exc: Exception) -> str:
         log.exception("voice webhook failed; apologised and hung up", extra=ids)
+        WEBHOOK_OUTCOMES.labels(webhook="voice", outcome="apology").inc()
+        if isinstance(exc, FlowError):
+            FLOW_LOAD_ERRORS.inc()
         if not budget.has_time():
             # The database kept us waiting: answer now; the call's record stays as it was.
             return apology
@@ -90,6 +95,7 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
         line = find_line(session, ctx, ours)
         if line is None:
             log.info("call to a number with no voice flow", extra={"call": call_sid[:64]})
+            count_on_commit(session, WEBHOOK_OUTCOMES.labels("voice", "not_in_service"))
             return spoken(NOT_IN_SERVICE)
         if line.missed_call_callback and direction is CallDirection.INBOUND:
             callback_id = record_missed_call(
@@ -97,6 +103,7 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
             )
             if callback_id is not None:
                 callback.append(callback_id)
+            count_on_commit(session, WEBHOOK_OUTCOMES.labels("voice", "missed_call"))
             return reject("busy")
         return start_call(
             session,

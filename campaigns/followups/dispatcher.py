@@ -39,6 +39,7 @@ from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 from outreach.core.gateway import PERMANENT_CODES, GatewayError, TwilioGateway, get_gateway
 from outreach.core.logs import event
+from outreach.core.metrics import SENDS
 from outreach.core.privacy import Address
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class _Job:
     to: str
     sender: str
     body: str
+    channel: str
 
 
 class Dispatcher:
@@ -151,8 +153,12 @@ class Dispatcher:
             )
         except GatewayError as exc:
             with session_scope(self.ctx.sessions) as session:
-                return self._record_error(session, row_id, token, exc)
-        return self._record_sent(row_id, token, result.sid, result.status)
+                outcome = self._record_error(session, row_id, token, exc)
+        else:
+            outcome = self._record_sent(row_id, token, result.sid, result.status)
+        # Each attempt that reached the gateway, once its result is committed.
+        SENDS.labels(channel=prepared.channel, status=outcome).inc()
+        return outcome
 
     def _prepare(self, session: Session, row_id: int, token: str) -> _Job | str:
         row = session.get(OutboxMessage, row_id)
@@ -194,6 +200,7 @@ class Dispatcher:
             to=Address(number, whatsapp).twilio_form(),
             sender=Address(enrollment.sender, whatsapp).twilio_form(),
             body=body,
+            channel=enrollment.channel,
         )
 
     def _spec(self, session: Session, campaign_id: int) -> tuple[FollowupsSpec | None, QuietHours]:

@@ -111,3 +111,16 @@ def release(
         row.due_at = due_at
     if not attempt_used:
         row.attempts = max(0, row.attempts - 1)
+
+
+def backlog(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
+    """Returns how many messages are due and not yet claimed, and the oldest one's due time.
+
+    One query on the (status, due_at) index: cheap enough for every metrics scrape.
+    """
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxMessage.due_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now
+        )
+    ).one()
+    return int(count), oldest

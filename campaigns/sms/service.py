@@ -59,6 +59,7 @@ class SmsOutcome:
     reply: str | None
     interaction_id: int
     duplicate: bool = False
+    kind: InteractionKind | None = None
 
 
 def handle_inbound_sms(
@@ -268,4 +269,4 @@ def _record(
         keyword=keyword,
         language=language,
     )
-    return SmsOutcome(reply=reply, interaction_id=row.id)
+    return SmsOutcome(reply=reply, interaction_id=row.id, kind=kind)

@@ -24,6 +24,7 @@ from campaigns.voice.optin import on_opt_in
 from campaigns.voice.schemas import EffectEvent, EffectHandler
 from ivr_flows.actions import Effect, EffectKind
 from outreach.core.context import AppContext
+from outreach.core.metrics import CALLS_ENDED, count_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ def add_event(
     position: int | None = None,
 ) -> None:
     """Appends one row to the call's event trail."""
+    if kind is CallEventKind.ENDED:
+        count_on_commit(session, CALLS_ENDED.labels(outcome=value or "unknown"))
     if position is None:
         position = _count(session, call)
     session.add(

@@ -37,6 +37,7 @@ from ivr_flows.loader import load_flow
 from ivr_flows.model import Flow, NodeKind
 from outreach.core.context import AppContext
 from outreach.core.logs import event
+from outreach.core.metrics import CALLS_STARTED, count_on_commit
 from outreach.core.privacy import country_of
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ def start_call(
     )
     call.state = result.state.to_dict()
     call.last_twiml = render(result.actions, 1)
+    count_on_commit(session, CALLS_STARTED.labels(direction=direction.value))
     event(
         log,
         "call started",

@@ -42,7 +42,7 @@ def open_context(
     """Builds the context of a command: settings, engine, schema at head (or exit 3)."""
     settings = settings or cli_settings(serving=serving)
     if logs:
-        setup_logging(settings.log_level)
+        setup_logging(settings.log_level, settings.log_format)
     ctx = AppContext.from_settings(settings)
     try:
         upgrade_schema(ctx.engine)

@@ -21,13 +21,15 @@ TWILIO_TOKEN_NOTE = (
     f"# {env_name('twilio_auth_token')}=",
 )
 POSTGRES_NOTE = "# The PostgreSQL password compose.yaml gives the database and the service:"
+METRICS_NOTE = "# The bearer token Prometheus sends to /metrics (empty: /metrics answers 404):"
 
 
 def secret_lines() -> list[str]:
     """Returns the env lines: the service's secrets, fresh, and a note for Twilio's token."""
     fresh = [f"{env_name(name)}={value}" for name, value in generate_secrets().items()]
     postgres = f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}"
-    return [*HEADER, *TWILIO_TOKEN_NOTE, *fresh, POSTGRES_NOTE, postgres]
+    metrics = f"{env_name('metrics_token')}={secrets.token_urlsafe(32)}"
+    return [*HEADER, *TWILIO_TOKEN_NOTE, *fresh, METRICS_NOTE, metrics, POSTGRES_NOTE, postgres]
 
 
 @secrets_app.command("generate")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from xml.etree import ElementTree
@@ -17,7 +20,8 @@ from outreach.app import create_app
 from outreach.cli.context import cli_settings, console, load_campaigns, open_context
 from outreach.core.db import SchemaError, alembic_config, make_engine, upgrade_schema
 from outreach.core.logs import setup_logging
-from outreach.core.settings import Settings
+from outreach.core.metrics import MULTIPROC_ENV, multiprocess_dir
+from outreach.core.settings import Settings, env_name
 from outreach.demo.client import NoService, post_signed
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -25,32 +29,84 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 def run_service(settings: Settings) -> None:
     """Starts uvicorn on the app (schema migrated first, or exit 3 with the reason)."""
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
+    if settings.web_workers > 1:
+        _run_workers(settings)
+        return
     try:
         app = create_app(settings)
     except SchemaError as exc:
         console.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(3) from exc
+    uvicorn.run(app, **_uvicorn_options(settings))
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
     # One setting governs forwarded headers in both layers: uvicorn believes them (client
     # address, scheme) only from OUTREACH_TRUSTED_PROXIES. By default it would believe anyone
     # connecting from loopback, and rotating X-Forwarded-For would get round the login throttle.
     trusted = [str(network) for network in settings.trusted_proxy_networks()]
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        proxy_headers=bool(trusted),
-        forwarded_allow_ips=trusted or None,
-    )
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+    }
+
+
+def _run_workers(settings: Settings) -> None:
+    """Runs OUTREACH_WEB_WORKERS uvicorn workers, their metrics in one multiprocess folder."""
+    try:
+        upgrade_schema(make_engine(settings.database_url))  # once, before any worker starts
+    except SchemaError as exc:
+        console.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(3) from exc
+    # The workers are fresh interpreters: they read these settings from their environment.
+    for field in Settings.model_fields:
+        value = getattr(settings, field)
+        os.environ[env_name(field)] = str(int(value)) if isinstance(value, bool) else str(value)
+    with metrics_folder():
+        uvicorn.run(
+            "outreach.app:create_worker_app",
+            factory=True,
+            workers=settings.web_workers,
+            **_uvicorn_options(settings),
+        )
+
+
+@contextmanager
+def metrics_folder() -> Iterator[Path]:
+    """The multiprocess metrics folder: PROMETHEUS_MULTIPROC_DIR emptied, or a temporary one.
+
+    It is emptied at start: files left by an earlier run would add its counts to this one's.
+    """
+    given = multiprocess_dir()
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="outreach-metrics-") as tmp:
+        os.environ[MULTIPROC_ENV] = tmp
+        try:
+            yield Path(tmp)
+        finally:
+            os.environ.pop(MULTIPROC_ENV, None)
 
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (OUTREACH_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (OUTREACH_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes (OUTREACH_WEB_WORKERS).")
+    ] = None,
 ) -> None:
     """Run the service (migrates the schema; loads OUTREACH_CAMPAIGNS_FILE if set)."""
-    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v}
+    given = {"host": host, "port": port, "web_workers": workers}
+    overrides: dict[str, Any] = {k: v for k, v in given.items() if v}
     settings = cli_settings(serving=True, **overrides)
     if settings.campaigns_file:
         ctx = open_context(settings)

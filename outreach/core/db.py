@@ -118,13 +118,27 @@ def make_engine(
         )
         _sqlite_transactions(engine, in_memory=in_memory)
         return engine
+    try:
+        return _pg_engine(url, lock_timeout, statement_timeout)
+    except ModuleNotFoundError as exc:  # psycopg is the `postgres` extra
+        raise SchemaError(
+            f"{url.split(':', 1)[0]} needs the PostgreSQL driver, which is not installed: "
+            "pip install 'outreach[postgres]'"
+        ) from exc
+
+
+def _pg_engine(url: str, lock_timeout: float, statement_timeout: float) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
         pool_timeout=lock_timeout,
-        connect_args={"options": _pg_options(url, lock_timeout, statement_timeout)},
+        connect_args={
+            "options": _pg_options(url, lock_timeout, statement_timeout),
+            # An unreachable server fails a connect as fast as a held lock (not TCP's minutes).
+            "connect_timeout": max(1, round(lock_timeout)),
+        },
     )
 
 

@@ -7,11 +7,30 @@ import logging
 import sys
 from typing import Any
 
+from asgi_correlation_id import correlation_id
+from pythonjsonlogger.json import JsonFormatter
+
 from outreach.core.privacy import scrub
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 _MAX_DEPTH = 4
 _exceptions = logging.Formatter()
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# The JSON object's first keys; the record's extra fields follow them.
+JSON_FIELDS = ("asctime", "levelname", "name", "message")
+JSON_RENAME = {"asctime": "time", "levelname": "level", "name": "logger"}
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to records logged while a request is served (asgi-correlation-id),
+    and drops uvicorn's `color_message` field (the message again, with ANSI colour codes)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        vars(record).pop("color_message", None)
+        request_id = correlation_id.get()
+        if request_id and not hasattr(record, "request_id"):
+            record.request_id = request_id
+        return True
 
 
 class ScrubbingFilter(logging.Filter):
@@ -70,10 +89,31 @@ class KeyValueFormatter(logging.Formatter):
         return scrub(base)
 
 
-def setup_logging(level: str = "INFO") -> None:
-    """Sends logs to stderr as one line each, scrubbed of number-like strings."""
+class ScrubbingJsonFormatter(JsonFormatter):
+    """One JSON object a line (python-json-logger); every value is masked once more here."""
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {scrub(key): scrub_value(value) for key, value in log_data.items()}
+
+
+def make_formatter(log_format: str = "text") -> logging.Formatter:
+    """The formatter of OUTREACH_LOG_FORMAT: `text` (key=value) or `json`. Neither colours."""
+    if log_format == "json":
+        return ScrubbingJsonFormatter(
+            list(JSON_FIELDS), rename_fields=JSON_RENAME, json_ensure_ascii=False
+        )
+    return KeyValueFormatter(TEXT_FORMAT)
+
+
+def setup_logging(level: str = "INFO", log_format: str = "text") -> None:
+    """Sends logs to stderr as one line each (text or JSON), scrubbed of number-like strings.
+
+    uvicorn's loggers (its access log included) propagate to this handler, so they share its
+    format: no ANSI colours whether or not stderr is a terminal.
+    """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(make_formatter(log_format))
+    handler.addFilter(RequestIdFilter())
     handler.addFilter(ScrubbingFilter())
     root = logging.getLogger()
     for existing in list(root.handlers):
@@ -82,8 +122,11 @@ def setup_logging(level: str = "INFO") -> None:
     handler._outreach = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).addFilter(ScrubbingFilter())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()  # uvicorn's own (coloured) handlers, if it set them
+        uvicorn_logger.propagate = True
+    logging.getLogger("uvicorn.access").addFilter(ScrubbingFilter())
 
 
 def event(logger: logging.Logger, message: str, **fields: Any) -> None:

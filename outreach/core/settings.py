@@ -7,6 +7,7 @@ import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, field_validator
@@ -36,9 +37,15 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # uvicorn worker processes of `outreach serve` (metrics then use the multiprocess mode).
+    web_workers: int = Field(default=1, ge=1, le=64)
     demo: bool = False
     insecure_skip_signature: bool = False
     log_level: str = "INFO"
+    # "text" (one `message key=value` line) or "json" (one JSON object a line).
+    log_format: Literal["text", "json"] = "text"
+    # Bearer token of /metrics; empty: /metrics answers 404 (metrics are not served).
+    metrics_token: str = ""
 
     twilio_account_sid: str = Field(
         default="",
@@ -89,6 +96,11 @@ class Settings(BaseSettings):
     retention_purge_interval_seconds: float = 0.0
     campaigns_file: str = ""
     flows_dir: str = ""
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -80,6 +80,12 @@ def test_the_generated_secrets_start_the_service(tmp_path: Path) -> None:
             base + "/twilio/sms", data=params, headers={"X-Twilio-Signature": signature}
         )
         assert resp.status_code == 200, resp.text
+        assert httpx.get(base + "/readyz").status_code == 200
+        # The generated metrics token opens /metrics; nothing else does.
+        bearer = {"Authorization": f"Bearer {values['OUTREACH_METRICS_TOKEN']}"}
+        assert httpx.get(base + "/metrics").status_code == 401
+        metrics = httpx.get(base + "/metrics", headers=bearer)
+        assert metrics.status_code == 200 and "outreach_webhook_outcomes_total" in metrics.text
     finally:
         service.stop()
     assert not (tmp_path / "outreach.secrets.json").exists()  # not demo mode
