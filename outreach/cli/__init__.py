@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
 from outreach.cli.airings import airings_app
@@ -21,6 +23,8 @@ app = typer.Typer(
     help="Outreach: SMS and voice lines for public-service campaigns.",
     no_args_is_help=True,
     add_completion=False,
+    # A bug's traceback never prints local variables: they hold settings and their secrets.
+    pretty_exceptions_show_locals=False,
 )
 app.command("serve")(serve)
 app.command("text")(text)
@@ -44,4 +48,6 @@ for group, name in (
 
 
 def main() -> None:
+    # Alembic says "Context impl SQLiteImpl." at INFO on every schema check: not news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app()
