@@ -13,6 +13,8 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
+from outreach.core.privacy import is_valid_number
+
 err_console = Console(stderr=True)
 
 
@@ -32,3 +34,11 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
 def warn(message: str) -> None:
     """Prints a warning line to standard error (it never mixes with piped output)."""
     err_console.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
+
+
+def check_numbers(**numbers: str) -> None:
+    """Refuses (exit 2) an option that should hold a phone number and does not."""
+    for name, value in numbers.items():
+        if not is_valid_number(value):
+            option = "--" + name.rstrip("_")
+            fail(f"{option} {value!r} is not a phone number (E.164, like +994125550101)")
