@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from outreach.cli.airings import airings_app
@@ -12,6 +10,7 @@ from outreach.cli.demo import demo_app
 from outreach.cli.export import export_app
 from outreach.cli.flows import call_cmd, flows_app
 from outreach.cli.followups import followups_app, worker
+from outreach.cli.output import quiet_alembic
 from outreach.cli.reports import report, rollups_app
 from outreach.cli.retention import retention_app
 from outreach.cli.secrets import secrets_app
@@ -48,6 +47,5 @@ for group, name in (
 
 
 def main() -> None:
-    # Alembic says "Context impl SQLiteImpl." at INFO on every schema check: not news.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    quiet_alembic()
     app()

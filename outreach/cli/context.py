@@ -9,7 +9,7 @@ import typer
 
 from campaigns.registry.service import InvalidCampaignFile, load_file
 from outreach.cli.errors import ExitCode, fail
-from outreach.cli.output import console
+from outreach.cli.output import console, quiet_alembic
 from outreach.core.context import AppContext
 from outreach.core.db import SchemaError, session_scope, upgrade_schema
 from outreach.core.logs import setup_logging
@@ -48,6 +48,7 @@ def open_context(
     settings = settings or cli_settings(serving=serving, secrets=serving)
     if logs:
         setup_logging(settings.log_level)
+    quiet_alembic()
     ctx = AppContext.from_settings(settings)
     try:
         upgrade_schema(ctx.engine)

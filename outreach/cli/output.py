@@ -3,6 +3,7 @@ and progress bars on long work that only a terminal sees."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -70,3 +71,8 @@ def progress(description: str, total: int | None = None) -> Iterator[Steps]:
     )
     with bar:
         yield Steps(bar, bar.add_task(description, total=total))
+
+
+def quiet_alembic() -> None:
+    """Alembic says "Context impl SQLiteImpl." at INFO on every schema check: not news."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)

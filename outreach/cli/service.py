@@ -16,6 +16,7 @@ from alembic.util.exc import CommandError
 from outreach.app import create_app
 from outreach.cli.context import cli_settings, console, load_campaigns, open_context
 from outreach.cli.errors import ExitCode, check_numbers, fail
+from outreach.cli.output import quiet_alembic
 from outreach.core.db import SchemaError, alembic_config, make_engine, upgrade_schema
 from outreach.core.logs import setup_logging
 from outreach.core.settings import Settings
@@ -27,6 +28,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def run_service(settings: Settings) -> None:
     """Starts uvicorn on the app (schema migrated first, or exit 3 with the reason)."""
     setup_logging(settings.log_level)
+    quiet_alembic()
     try:
         app = create_app(settings)
     except SchemaError as exc:
