@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campaigns.registry.enums import Medium
@@ -166,4 +167,7 @@ def import_csv(session: Session, *, text: str) -> tuple[int, list[str]]:
             added += 1
         except AiringError as exc:
             problems.append(f"line {line}: {exc}")
+        except IntegrityError:
+            # Another import recorded the same station and time between our check and insert.
+            problems.append(f"line {line}: this station already has an airing at that time")
     return added, problems

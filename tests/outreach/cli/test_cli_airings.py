@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
-from campaigns.airings.service import Airing
+from campaigns.airings.service import Airing, import_csv
 from outreach.core.context import AppContext
+from outreach.core.db import session_scope
 from tests.outreach.cli.test_cli_exit_codes import invoke
 from tests.support.app import ROOT
 
@@ -79,3 +81,19 @@ def test_a_file_without_the_header_exits_2(loaded: AppContext, tmp_path: Path) -
     result = invoke(loaded, "airings", "import", str(file))
     assert result.exit_code == 2
     assert "header lacks campaign, station, aired_at" in " ".join(result.output.split())
+
+
+def test_twenty_imports_of_one_file_at_once_record_each_airing_once(loaded: AppContext) -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    rows = len(text.splitlines()) - 1
+
+    def once(_: int) -> tuple[int, int]:
+        with session_scope(loaded.sessions) as session:
+            added, problems = import_csv(session, text=text)
+        return added, len(problems)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(once, range(20)))
+    assert all(added + skipped == rows for added, skipped in results)
+    assert sum(added for added, _ in results) == rows
+    assert len(_airings(loaded)) == rows
