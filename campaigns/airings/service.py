@@ -8,13 +8,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from campaigns.registry.enums import Medium
 from campaigns.registry.models import Campaign
 from campaigns.registry.schemas import EARLIEST_DAY, LATEST_DAY
 from outreach.core.db import Base, utcnow
 
 CSV_FIELDS = ("campaign", "station", "aired_at", "duration_seconds")
+# Only broadcast spots air; a flyer or a poster has no airing time to measure a lift from.
+AIRING_MEDIA = frozenset({Medium.RADIO, Medium.TV})
 # airings.id is a 32-bit integer on PostgreSQL: a larger id names no airing (and no query).
 MAX_ID = 2**31 - 1
 
@@ -47,7 +51,9 @@ def parse_time(raw: str, *, timezone: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise AiringError(f"aired_at {raw!r} is not an ISO date and time") from exc
+        raise AiringError(
+            f"aired_at {raw.strip()!r} is not a date and time like 2027-02-01 08:00"
+        ) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(timezone))
     return value
@@ -60,6 +66,11 @@ def create(
     campaign = session.scalar(select(Campaign).where(Campaign.code == campaign_code))
     if campaign is None:
         raise AiringError(f"unknown campaign {campaign_code!r}")
+    if campaign.medium not in AIRING_MEDIA:
+        raise AiringError(
+            f"campaign {campaign_code!r} is a {campaign.medium} campaign: only radio and TV "
+            "spots air"
+        )
     station = station.strip()
     if not station:
         raise AiringError("station is empty")
@@ -104,32 +115,59 @@ def delete(session: Session, *, airing_id: int) -> bool:
     return True
 
 
+def parse_duration(raw: str | None) -> int:
+    """Reads duration_seconds (empty: 30), or says in words what is wrong with it."""
+    text = (raw or "").strip()
+    if not text:
+        return 30
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise AiringError(f"duration_seconds {text!r} is not a whole number of seconds") from exc
+
+
+def read_rows(text: str) -> csv.DictReader[str]:
+    """A reader of the CSV text, comma or semicolon separated (as spreadsheets write it)."""
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text.split("\n", 1)[0], delimiters=",;\t"
+        )
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    missing = [f for f in CSV_FIELDS[:3] if f not in (reader.fieldnames or [])]
+    if missing:
+        raise AiringError(
+            f"the CSV header lacks {', '.join(missing)} (expected {','.join(CSV_FIELDS)})"
+        )
+    return reader
+
+
 def import_csv(session: Session, *, text: str) -> tuple[int, list[str]]:
     """Imports airings from CSV text (campaign,station,aired_at,duration_seconds).
 
-    Returns how many were added and the problems of the rows that were skipped
-    (a row already recorded is skipped, so importing a file twice adds nothing).
+    A time without an offset is in the campaign's time zone. Returns how many were added and
+    the problems of the rows that were skipped (a row already recorded is skipped, so
+    importing a file twice adds nothing).
     """
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [f for f in CSV_FIELDS[:3] if f not in (reader.fieldnames or [])]
-    if missing:
-        raise AiringError(f"CSV header lacks {', '.join(missing)}")
     added, problems = 0, []
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(read_rows(text), start=2):
         try:
             code = (row.get("campaign") or "").strip()
             campaign = session.scalar(select(Campaign).where(Campaign.code == code))
             zone = campaign.timezone if campaign is not None else "UTC"
-            duration = int((row.get("duration_seconds") or "30").strip() or 30)
             with session.begin_nested():
                 create(
                     session,
                     campaign_code=code,
                     station=row.get("station") or "",
                     aired_at=parse_time(row.get("aired_at") or "", timezone=zone),
-                    duration_seconds=duration,
+                    duration_seconds=parse_duration(row.get("duration_seconds")),
                 )
             added += 1
-        except (AiringError, ValueError) as exc:
+        except AiringError as exc:
             problems.append(f"line {line}: {exc}")
+        except IntegrityError:
+            # Another import recorded the same station and time between our check and insert.
+            problems.append(f"line {line}: this station already has an airing at that time")
     return added, problems

@@ -38,11 +38,20 @@ def dispatch_due(ctx: AppContext) -> None:
 
 def can_send(settings: Settings) -> bool:
     """Says whether Twilio credentials are set; without them rows stay pending, not failed."""
-    if settings.twilio_account_sid and settings.twilio_auth_token:
+    missing = [
+        name
+        for name, value in (
+            ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+            ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+        )
+        if not value
+    ]
+    if not missing:
         return True
+    # Name only what is missing: the demo has its own auth token but no account SID.
     log.warning(
-        "TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set: follow-up messages are kept "
-        "pending and not sent"
+        "%s not set: follow-up messages are kept pending and not sent",
+        " and ".join(missing) + (" is" if len(missing) == 1 else " are"),
     )
     return False
 

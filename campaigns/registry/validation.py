@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from campaigns.registry.keywords import folded_common_words, normalize_keyword
-from campaigns.registry.schemas import CampaignFile, CampaignSpec
-from campaigns.registry.segments import count_segments
+from campaigns.registry.keywords import normalize_keyword
+from campaigns.registry.notes import campaign_notes
+from campaigns.registry.schemas import CampaignFile, CampaignSpec, HotlineSpec
 from campaigns.registry.series import campaign_check as followups_check
 from campaigns.registry.yamlmap import Path_, YamlSourceError, format_path, line_of, load_with_lines
 from ivr_flows.campaign_check import voice_flow_check
@@ -117,15 +117,33 @@ def validate_text(
     except ValidationError as exc:
         for err in exc.errors():
             add(tuple(err["loc"]), _message(err))
-        return report
-    report.parsed = parsed
-    _file_checks(parsed, add, path.parent, registry or RegistryIndex())
-    for camp in parsed.campaigns:
-        for lang, reply in sorted(camp.replies.items()):
-            seg = count_segments(reply)
-            report.notes.append(f"{camp.code} reply [{lang}]: {seg.describe()}")
-        report.notes.extend(keyword_notes(camp))
+        # One pass: the entries that are valid on their own still get every cross-check.
+        campaigns, hotlines = _valid_entries(data)
+    else:
+        report.parsed = parsed
+        campaigns, hotlines = list(enumerate(parsed.campaigns)), list(enumerate(parsed.hotlines))
+    _file_checks(campaigns, hotlines, add, path.parent, registry or RegistryIndex())
+    for _, camp in campaigns:
+        report.notes.extend(campaign_notes(camp))
     return report
+
+
+def _valid_entries(
+    data: dict[str, Any],
+) -> tuple[list[tuple[int, CampaignSpec]], list[tuple[int, HotlineSpec]]]:
+    """The campaigns and hotlines of a file that fails validation which are valid alone."""
+
+    def valid(key: str, model: Any) -> list[tuple[int, Any]]:
+        entries = data.get(key)
+        found = []
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            try:
+                found.append((index, model.model_validate(entry)))
+            except ValidationError:
+                continue
+        return found
+
+    return valid("campaigns", CampaignSpec), valid("hotlines", HotlineSpec)
 
 
 def validate_campaign(
@@ -155,11 +173,15 @@ def _message(err: Any) -> str:
 
 
 def _file_checks(
-    parsed: CampaignFile, add: Callable[[Path_, str], None], base: Path, registry: RegistryIndex
+    campaigns: list[tuple[int, CampaignSpec]],
+    hotlines: list[tuple[int, HotlineSpec]],
+    add: Callable[[Path_, str], None],
+    base: Path,
+    registry: RegistryIndex,
 ) -> None:
-    registry.hotline_numbers |= {h.number for h in parsed.hotlines}
+    registry.hotline_numbers |= {h.number for _, h in hotlines}
     seen_codes: dict[str, int] = {}
-    for index, camp in enumerate(parsed.campaigns):
+    for index, camp in campaigns:
         at: Path_ = ("campaigns", index)
         if camp.code in seen_codes:
             add(
@@ -169,7 +191,7 @@ def _file_checks(
         seen_codes.setdefault(camp.code, index)
         for where, message in check_campaign(camp, at, flows_root=base, registry=registry):
             add(where, message)
-    for index, hotline in enumerate(parsed.hotlines):
+    for index, hotline in hotlines:
         if hotline.flow is None:
             continue
         flow_at: Path_ = ("hotlines", index, "flow")
@@ -280,19 +302,3 @@ def registry_rules(
         if number in registry.hotline_numbers:
             out.append(((*at, "numbers", n_index), f"{number} is also a shared hotline number"))
     return out
-
-
-def keyword_notes(camp: CampaignSpec) -> list[str]:
-    """Notes on keywords whose folded form is a common word of another declared language."""
-    notes = []
-    for kw in camp.keywords:
-        norm = normalize_keyword(kw.keyword)
-        others = [lang for lang in camp.languages if lang != kw.language]
-        clash = [lang.value for lang in others if norm and norm in folded_common_words(lang)]
-        if clash and norm != kw.keyword.casefold():
-            notes.append(
-                f"{camp.code} keyword {kw.keyword!r} folds to {norm!r}, a common "
-                f"{'/'.join(clash)} word: without its accents it matches only a message "
-                "that is that word alone"
-            )
-    return notes

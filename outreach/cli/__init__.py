@@ -10,6 +10,7 @@ from outreach.cli.demo import demo_app
 from outreach.cli.export import export_app
 from outreach.cli.flows import call_cmd, flows_app
 from outreach.cli.followups import followups_app, worker
+from outreach.cli.output import quiet_alembic
 from outreach.cli.reports import report, rollups_app
 from outreach.cli.retention import retention_app
 from outreach.cli.secrets import secrets_app
@@ -21,6 +22,8 @@ app = typer.Typer(
     help="Outreach: SMS and voice lines for public-service campaigns.",
     no_args_is_help=True,
     add_completion=False,
+    # A bug's traceback never prints local variables: they hold settings and their secrets.
+    pretty_exceptions_show_locals=False,
 )
 app.command("serve")(serve)
 app.command("text")(text)
@@ -44,4 +47,5 @@ for group, name in (
 
 
 def main() -> None:
+    quiet_alembic()
     app()

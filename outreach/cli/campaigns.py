@@ -6,15 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 
 from campaigns.registry.models import Campaign
 from campaigns.registry.validation import validate_file
 from outreach.cli.context import load_campaigns, open_context
+from outreach.cli.errors import ExitCode
+from outreach.cli.output import console, progress, show_table
 
-console = Console()
 campaigns_app = typer.Typer(help="The campaign registry (YAML files).", no_args_is_help=True)
 FileArg = Annotated[Path, typer.Argument(help="A campaigns YAML file.")]
 
@@ -34,28 +33,31 @@ def validate(path: FileArg) -> None:
             f"{path}:{problem}", style="red", markup=False, highlight=False, soft_wrap=True
         )
     console.print(f"{len(report.problems)} error(s)")
-    raise typer.Exit(1)
+    raise typer.Exit(int(ExitCode.PROBLEMS))
 
 
 @campaigns_app.command("load")
 def load(path: FileArg) -> None:
     """Apply a campaigns file to the database (idempotent: loading twice creates nothing)."""
-    load_campaigns(open_context(), path)
+    ctx = open_context()
+    with progress(f"loading {path.name}"):
+        load_campaigns(ctx, path)
 
 
 @campaigns_app.command("list")
 def list_campaigns() -> None:
     """List the campaigns in the database with their numbers and keywords."""
     ctx = open_context()
-    table = Table("code", "medium", "region", "dates", "numbers", "keywords")
     with ctx.sessions() as session:
-        for c in session.scalars(select(Campaign).order_by(Campaign.code)):
-            table.add_row(
+        rows = [
+            [
                 c.code,
                 str(c.medium),
                 c.region or "",
                 f"{c.start_date}..{c.end_date}",
                 " ".join(n.number for n in c.numbers),
                 " ".join(k.keyword for k in c.keywords),
-            )
-    console.print(table)
+            ]
+            for c in session.scalars(select(Campaign).order_by(Campaign.code))
+        ]
+    show_table("Campaigns", ("code", "medium", "region", "dates", "numbers", "keywords"), rows)

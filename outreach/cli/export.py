@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -10,12 +11,23 @@ from zoneinfo import ZoneInfo
 import typer
 
 from campaigns.reports import csvexport, floip, service
-from campaigns.reports.filters import resolve
+from campaigns.reports.filters import FilterError, resolve
 from outreach.cli.context import console, open_context
+from outreach.cli.errors import fail
+from outreach.cli.output import progress
 from outreach.cli.reports import FromOpt, ToOpt, report_filter
 from outreach.core.db import session_scope
 
 export_app = typer.Typer(help="Exports: FLOIP Flow Results, CSV.", no_args_is_help=True)
+CsvKind = StrEnum("CsvKind", {kind: kind for kind in csvexport.KINDS})  # type: ignore[misc]
+
+
+def _writable_dir(out: Path) -> None:
+    """Refuses an output directory whose parent does not exist (a typo, not a new tree)."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file, not a directory")
+    if not out.exists() and not out.parent.is_dir():
+        fail(f"--out {out}: the folder {out.parent} does not exist")
 
 
 @export_app.command("floip")
@@ -26,17 +38,17 @@ def export_floip(
     end: ToOpt = None,
 ) -> None:
     """Write a FLOIP Flow Results package (datapackage.json + responses.json)."""
+    _writable_dir(out)
     ctx = open_context()
     flt = report_filter(ctx, start, end)
-    with session_scope(ctx.sessions) as session:
+    with progress(f"exporting flow {flow}"), session_scope(ctx.sessions) as session:
         try:
             definition = floip.find_flow(session, flow)
-        except floip.UnknownFlow as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
-        scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
+            scope = resolve(session, flt, zone=ZoneInfo(ctx.settings.default_timezone))
+        except (floip.UnknownFlow, FilterError) as exc:
+            fail(str(exc))
         rows = floip.rows(session, flow=definition, start=scope.utc_start, end=scope.utc_end)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(exist_ok=True)
     package = floip.descriptor(definition, now=ctx.clock(), path="responses.json")
     text = json.dumps(package.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
     (out / "datapackage.json").write_text(text)
@@ -46,9 +58,7 @@ def export_floip(
 
 @export_app.command("csv")
 def export_csv(
-    kind: Annotated[
-        str, typer.Argument(help="summary, channels, funnel, topics, daily, lift, stations")
-    ],
+    kind: Annotated[CsvKind, typer.Argument(help="Which report table.")],
     start: FromOpt = None,
     end: ToOpt = None,
     campaign: Annotated[str | None, typer.Option()] = None,
@@ -56,26 +66,30 @@ def export_csv(
     out: Annotated[Path | None, typer.Option(help="File (default: standard output).")] = None,
 ) -> None:
     """Write one report table as CSV (small cells hidden unless --exact)."""
-    if kind not in csvexport.KINDS:
-        console.print(f"[red]unknown export {kind!r}[/red]")
-        raise typer.Exit(2)
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        fail(f"--out {out}: not a file in an existing folder")
     ctx = open_context()
     flt = report_filter(ctx, start, end, campaign=campaign)
-    with session_scope(ctx.sessions) as session:
-        kw: dict[str, Any] = {
-            "session": session,
-            "settings": ctx.settings,
-            "flt": flt,
-            "now": ctx.clock(),
-            "exact": exact,
-        }
-        if kind == "channels":
-            text = csvexport.render(kind, service.channels(**kw))
-        elif kind in ("lift", "stations"):
-            text = csvexport.render(kind, service.airing_lift(**kw))
-        else:
-            text = csvexport.render(kind, service.report(**kw))
+    name = str(kind.value)
+    try:
+        with progress(f"exporting {name}"), session_scope(ctx.sessions) as session:
+            kw: dict[str, Any] = {
+                "session": session,
+                "settings": ctx.settings,
+                "flt": flt,
+                "now": ctx.clock(),
+                "exact": exact,
+            }
+            if name == "channels":
+                text = csvexport.render(name, service.channels(**kw))
+            elif name in ("lift", "stations"):
+                text = csvexport.render(name, service.airing_lift(**kw))
+            else:
+                text = csvexport.render(name, service.report(**kw))
+    except FilterError as exc:
+        fail(str(exc))
     if out is None:
         typer.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
+        return
+    out.write_text(text, encoding="utf-8")
+    console.print(f"wrote {out}")

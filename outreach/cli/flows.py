@@ -10,7 +10,8 @@ from rich.console import Console
 from ivr_flows.loader import check_file
 from ivr_flows.tree import flow_tree
 from outreach.cli.context import cli_settings
-from outreach.demo.client import NoService
+from outreach.cli.errors import check_numbers, fail
+from outreach.demo.client import NoService, find_demo
 from outreach.demo.phone import Consultant
 from outreach.demo.phone_run import run_phone
 
@@ -71,9 +72,10 @@ def call_cmd(
     ),
 ) -> None:
     """Calls a number like a phone: prints what is said, sends your keys, follows the TwiML."""
+    check_numbers(to=to, from_=from_)
     try:
         code = run_phone(
-            cli_settings(),
+            find_demo(cli_settings(), url),
             to=to,
             caller=from_,
             keys=keys,
@@ -83,6 +85,5 @@ def call_cmd(
             at=at,
         )
     except NoService as exc:
-        Console().print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        fail(str(exc))
     raise typer.Exit(code)

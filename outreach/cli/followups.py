@@ -6,16 +6,15 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 
 from campaigns.followups.metrics import followup_stats
 from campaigns.registry.models import Campaign
 from outreach import jobs
 from outreach.cli.context import open_context
+from outreach.cli.errors import ExitCode, fail
+from outreach.cli.output import console, show_table
 
-console = Console()
 followups_app = typer.Typer(
     help="Follow-up SMS series: numbers and dispatch.", no_args_is_help=True
 )
@@ -38,7 +37,7 @@ def worker(
     for name, error in errors.items():
         console.print(f"{name}: " + (f"[red]failed ({error})[/red]" if error else "done"))
     if any(errors.values()):
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.PROBLEMS))
 
 
 @followups_app.command("stats")
@@ -54,8 +53,7 @@ def stats(
         if campaign:
             campaign_id = session.scalar(select(Campaign.id).where(Campaign.code == campaign))
             if campaign_id is None:
-                console.print(f"[red]no campaign {campaign!r}[/red]")
-                raise typer.Exit(1)
+                fail(f"no campaign {campaign!r} (see `outreach campaigns list`)")
         rows = followup_stats(session, campaign_id=campaign_id)
     if as_json:
         for row in rows:
@@ -72,9 +70,8 @@ def stats(
         "pending",
         "opt_outs",
     )
-    table = Table(*columns)
-    table.add_column("campaign", no_wrap=True)
-    table.columns.insert(0, table.columns.pop())
-    for row in rows:
-        table.add_row(row.campaign_code, *(str(getattr(row, c)) for c in columns))
-    console.print(table if rows else "no follow-up activity yet")
+    if not rows:
+        console.print("no follow-up activity yet")
+        return
+    cells = [[row.campaign_code, *(str(getattr(row, c)) for c in columns)] for row in rows]
+    show_table("Follow-ups", ("campaign", *columns), cells)

@@ -11,40 +11,50 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
+from campaigns.registry.enums import Channel, Language, Medium
 from campaigns.reports import rollups, service
 from campaigns.reports.filters import FilterError, ReportFilter, parse_day
 from campaigns.reports.render import print_report
 from outreach.cli.context import open_context
+from outreach.cli.errors import ExitCode, fail
+from outreach.cli.output import console, piped, progress
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 
-console = Console()
 rollups_app = typer.Typer(help="Report rollups.", no_args_is_help=True)
 
-FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: 29 days before --to).")
+]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")]
+# Unknown values are refused with the valid list (click.Choice from the enums), not zeros.
+MediumOpt = Annotated[Medium | None, typer.Option(case_sensitive=False)]
+LanguageOpt = Annotated[Language | None, typer.Option(case_sensitive=False)]
+ChannelOpt = Annotated[Channel | None, typer.Option(case_sensitive=False)]
 
 
 def report_filter(ctx: AppContext, start: str | None, end: str | None, **kw: Any) -> ReportFilter:
-
+    """The filter of a report command: local days (the last 30 by default), or exit 2."""
     today = ctx.clock().astimezone(ZoneInfo(ctx.settings.default_timezone)).date()
     try:
         last = parse_day(end, default=today)
         first = parse_day(start, default=last - timedelta(days=29))
     except FilterError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    return ReportFilter(start=first, end=last, **{k: v or None for k, v in kw.items()})
+        fail(str(exc))
+    if first > last:
+        fail(f"--to {last} is before --from {first}")
+    values = {k: (str(v) if v is not None else None) or None for k, v in kw.items()}
+    return ReportFilter(start=first, end=last, **values)
 
 
 def report(
     start: FromOpt = None,
     end: ToOpt = None,
     campaign: Annotated[str | None, typer.Option(help="Campaign code.")] = None,
-    medium: Annotated[str | None, typer.Option()] = None,
+    medium: MediumOpt = None,
     region: Annotated[str | None, typer.Option()] = None,
-    language: Annotated[str | None, typer.Option()] = None,
-    channel: Annotated[str | None, typer.Option()] = None,
+    language: LanguageOpt = None,
+    channel: ChannelOpt = None,
     exact: Annotated[bool, typer.Option("--exact", help="Show small cells (managers).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON the API gives.")] = False,
 ) -> None:
@@ -72,8 +82,7 @@ def report(
             data = service.report(**kw)
             table = service.channels(**kw)
     except FilterError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        fail(str(exc))
     if as_json:
         both = {
             "report": data.model_dump(mode="json", by_alias=True),
@@ -81,21 +90,20 @@ def report(
         }
         typer.echo(json.dumps(both, indent=2))
         return
-    print_report(console, data, table)
+    # Piped, the tables keep their full width (no codes or numbers cut at 80 columns).
+    print_report(Console(width=200, soft_wrap=True) if piped() else console, data, table)
 
 
 @rollups_app.command("rebuild")
 def rollups_rebuild() -> None:
     """Rebuild every report rollup from the raw log."""
-
     ctx = open_context()
     started = time.perf_counter()
     try:
-        with session_scope(ctx.sessions) as session:
+        with progress("rebuilding rollups"), session_scope(ctx.sessions) as session:
             stats = service.rebuild(session, settings=ctx.settings, now=ctx.clock())
     except rollups.PurgedError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        fail(str(exc), ExitCode.PROBLEMS)
     console.print(
         f"rebuilt {stats.hours} hours from {stats.contacts_rows} interactions "
         f"in {time.perf_counter() - started:.1f} s"

@@ -18,11 +18,13 @@ from alembic.util.exc import CommandError
 
 from outreach.app import create_app
 from outreach.cli.context import cli_settings, console, load_campaigns, open_context
+from outreach.cli.errors import ExitCode, check_numbers, fail
+from outreach.cli.output import quiet_alembic
 from outreach.core.db import SchemaError, alembic_config, make_engine, upgrade_schema
 from outreach.core.logs import setup_logging
 from outreach.core.metrics import MULTIPROC_ENV, multiprocess_dir
 from outreach.core.settings import Settings, env_name
-from outreach.demo.client import NoService, post_signed
+from outreach.demo.client import NoService, find_demo, post_signed
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -30,6 +32,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def run_service(settings: Settings) -> None:
     """Starts uvicorn on the app (schema migrated first, or exit 3 with the reason)."""
     setup_logging(settings.log_level, settings.log_format)
+    quiet_alembic()
     if settings.web_workers > 1:
         _run_workers(settings)
         return
@@ -118,12 +121,11 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Upgrade the database schema to the newest migration."""
-    settings = cli_settings()
+    settings = cli_settings(secrets=False)
     try:
         upgrade_schema(make_engine(settings.database_url))
     except SchemaError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(3) from exc
+        fail(str(exc), ExitCode.REFUSED)
     console.print("schema is up to date")
 
 
@@ -156,7 +158,8 @@ def text(
     whatsapp: Annotated[bool, typer.Option(help="Send as WhatsApp.")] = False,
 ) -> None:
     """Send a signed inbound SMS to the service and print the reply (no phone needed)."""
-    settings = cli_settings()
+    check_numbers(to=to, from_=from_)
+    settings = find_demo(cli_settings(), url)
     sender = f"whatsapp:{from_}" if whatsapp else from_
     recipient = f"whatsapp:{to}" if whatsapp else to
     params = {
@@ -172,10 +175,8 @@ def text(
     try:
         status, reply = post_signed(settings, "/twilio/sms", params, url=url, in_process=in_process)
     except NoService as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        fail(str(exc))
     if status != 200:
-        console.print(f"[red]HTTP {status}[/red] {reply}")
-        raise typer.Exit(1)
+        fail(f"HTTP {status} {reply}", ExitCode.PROBLEMS)
     messages = [m.text or "" for m in ElementTree.fromstring(reply).iter("Message")]
     console.print("\n".join(messages) if messages else "(no reply)")

@@ -2,50 +2,61 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
 
 from outreach.cli.context import console, open_context
+from outreach.cli.errors import fail
 from outreach.core.db import session_scope
 from outreach.web.auth import service as auth
 from outreach.web.auth.models import Role, User
 from outreach.web.auth.service import AuthError, create_token, create_user
 
+PASSWORD_ENV = "OUTREACH_NEW_USER_PASSWORD"  # noqa: S105 (a variable name)
 users_app = typer.Typer(help="Dashboard and API users.", no_args_is_help=True)
+
+
+PasswordOpt = Annotated[
+    str,
+    typer.Option(
+        envvar=PASSWORD_ENV,
+        show_envvar=True,
+        help="The password (better: from the environment, or asked for on a terminal).",
+    ),
+]
+
+
+def _password(given: str, prompt: str) -> str:
+    """The password given (or from the environment), else asked twice on a terminal."""
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        fail(f"no terminal to ask for the password: set {PASSWORD_ENV}")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
 
 
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Argument()],
-    role: Annotated[str, typer.Option(help="viewer or manager")] = "viewer",
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="OUTREACH_NEW_USER_PASSWORD",
-        ),
-    ] = "",
+    role: Annotated[Role, typer.Option(case_sensitive=False)] = Role.VIEWER,
+    password: PasswordOpt = "",
     token: Annotated[
         str | None, typer.Option(help="Also create an API token with this name.")
     ] = None,
 ) -> None:
     """Add a user (password hashed with argon2id); optionally print a new API token."""
-    if role not in {r.value for r in Role}:
-        console.print("[red]role must be viewer or manager[/red]")
-        raise typer.Exit(2)
+    password = _password(password, "Password")
     ctx = open_context()
     try:
         with session_scope(ctx.sessions) as session:
-            user = create_user(session, username=username, password=password, role=Role(role))
+            user = create_user(session, username=username, password=password, role=role)
             secret = create_token(session, user=user, name=token) if token else None
     except AuthError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
-    console.print(f"created {role} {username!r}")
+        fail(str(exc))
+    console.print(f"created {role.value} {username!r}")
     if secret:
         console.print("API token (shown once; send it as 'Authorization: Bearer …'):")
         typer.echo(secret)
@@ -59,40 +70,27 @@ def users_token(username: str, name: Annotated[str, typer.Option()] = "script") 
     with session_scope(ctx.sessions) as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            console.print(f"[red]no user {username!r}[/red]")
-            raise typer.Exit(1)
+            fail(f"no user {username!r}")
         typer.echo(create_token(session, user=user, name=name))
 
 
 def _user_or_exit(session: Any, username: str) -> User:
     user = auth.find_user(session, username=username)
     if user is None:
-        console.print(f"[red]no user {username!r}[/red]")
-        raise typer.Exit(1)
+        fail(f"no user {username!r}")
     return user
 
 
 @users_app.command("password")
-def users_password(
-    username: str,
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt="New password",
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="OUTREACH_NEW_USER_PASSWORD",
-        ),
-    ] = "",
-) -> None:
+def users_password(username: str, password: PasswordOpt = "") -> None:
     """Set a new password for a user (a reset); ends all of their dashboard sessions."""
+    password = _password(password, "New password")
     ctx = open_context()
     try:
         with session_scope(ctx.sessions) as session:
             auth.set_password(session, user=_user_or_exit(session, username), password=password)
     except auth.AuthError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        fail(str(exc))
     console.print(f"password of {username!r} changed; their sessions are ended")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from rich.console import Console
@@ -12,11 +13,11 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from campaigns.registry.models import Campaign
-from campaigns.registry.service import load_file
 from outreach.app import create_app
 from outreach.core.db import session_scope
 from outreach.core.settings import Settings
-from outreach.demo import DEMO_FILE
+from outreach.demo.campaigns import load_demo
+from outreach.demo.state import read_state, state_path
 
 with warnings.catch_warnings():
     # Starlette's TestClient is the in-process transport here, not a test.
@@ -28,6 +29,28 @@ console = Console()
 
 class NoService(Exception):
     """An explicit --url did not answer."""
+
+
+def find_demo(settings: Settings, url: str | None) -> Settings:
+    """Points a client at the running `outreach demo` (its outreach.demo.json), saying so.
+
+    An explicit --url, or a configured OUTREACH_PUBLIC_URL, wins over the state file."""
+    if url is not None or "public_url" in settings.model_fields_set:
+        return settings
+    state = read_state(settings)
+    if state is None:
+        return settings
+    console.print(f"[dim]using the demo at {state.url} ({state_path(settings).name})[/dim]")
+    return settings.model_copy(update={"public_url": state.url})
+
+
+def fallback_note(base: str, settings: Settings) -> str:
+    """What a client says when no service answers and it runs the app here instead."""
+    where = settings.sqlite_path() or "the configured database"
+    return (
+        f"no service answers at {base}: running in-process on {where} instead "
+        "(start `outreach demo` in another terminal, or pass --url)"
+    )
 
 
 def post_signed(
@@ -50,7 +73,7 @@ def post_signed(
         except httpx.TransportError as exc:
             if url is not None:
                 raise NoService(f"no service answers at {base}") from exc
-            console.print(f"[yellow]no service at {base}; running in-process[/yellow]")
+            console.print(fallback_note(base, settings), style="yellow", markup=False)
     # In-process the app checks against its own public URL.
     headers = signature(settings, settings.public_url, path, params)
     resp = in_process_client(settings).post(path, data=params, headers=headers)
@@ -73,6 +96,7 @@ def in_process_client(settings: Settings) -> Any:
         app = create_app(settings, start_background=False)
         with session_scope(app.state.ctx.sessions) as session:
             if not session.scalar(select(func.count()).select_from(Campaign)):
-                load_file(session, DEMO_FILE, default_timezone=settings.default_timezone)
+                today = app.state.ctx.clock().astimezone(ZoneInfo(settings.default_timezone))
+                load_demo(session, day=today.date(), default_timezone=settings.default_timezone)
         _CLIENTS[settings.database_url] = TestClient(app)
     return _CLIENTS[settings.database_url]

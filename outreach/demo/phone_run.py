@@ -17,7 +17,7 @@ from campaigns.registry.models import Campaign
 from campaigns.voice.models import Call, CallEvent
 from outreach.core.db import make_engine, make_session_factory
 from outreach.core.settings import Settings
-from outreach.demo.client import in_process_client, post_signed
+from outreach.demo.client import fallback_note, in_process_client, post_signed
 from outreach.demo.phone import Consultant, Keypad, Phone
 
 
@@ -63,7 +63,7 @@ def run_phone(
         if url:
             console.print(f"[red]no service answers at {url}[/red] (start it, or use --in-process)")
             return 2
-        console.print(f"[yellow]no service at {base}; running in-process[/yellow]")
+        console.print(fallback_note(base, settings), style="yellow", markup=False)
         in_process = True
 
     def post(path: str, params: dict[str, str]) -> tuple[int, str]:

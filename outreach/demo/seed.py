@@ -41,6 +41,8 @@ from outreach.core.privacy import Address
 from outreach.demo.seed_plan import HOTLINE, SPOTS, TEXT_LINES, call_choice, text_body
 from webhooks.voice_twiml import renderer
 
+# Told (events done, events in all) as the seed plays; the CLI draws a progress bar from it.
+Progress = Callable[[int, int], None]
 PREFIXES = ("+99450", "+99451", "+99455", "+99470", "+99477", "+99410")
 
 
@@ -142,11 +144,18 @@ class Seeder:
             else:
                 self.at(when, partial(self.call, dialed=spot.number, psa_code=None))
 
-    def run(self, end: datetime) -> SeedStats:
+    def run(self, end: datetime, progress: Progress | None = None) -> SeedStats:
+        """Plays the queued events before `end`; `progress(done, total)` hears of the work."""
+        done = 0
         while self.queue and self.queue[0].at < end:
             item = heapq.heappop(self.queue)
             self.now = item.at
             item.action(item.at)
+            done += 1
+            if progress is not None and done % 500 == 0:
+                progress(done, done + sum(1 for e in self.queue if e.at < end))
+        if progress is not None:
+            progress(done, done)
         return self.stats
 
     def air(self, when: datetime, spot: Any) -> None:
@@ -298,6 +307,7 @@ def seed(
     end: datetime | None = None,
     rng_seed: int = 7,
     scale: float = 1.0,
+    progress: Progress | None = None,
 ) -> SeedStats:
     """Plays `days` days of demo traffic ending at `end` (default: now) into the database."""
 
@@ -313,7 +323,7 @@ def seed(
         # Only what falls in [start, finish) happens.
         seeder.queue = [e for e in seeder.queue if e.at >= start]
         heapq.heapify(seeder.queue)
-        return seeder.run(finish)
+        return seeder.run(finish, progress)
     finally:
         ctx.clock = previous[0]
         if previous[1] is None:

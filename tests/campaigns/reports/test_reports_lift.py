@@ -156,7 +156,7 @@ def test_airings_import_command_reads_a_csv_file(loaded: AppContext, tmp_path: P
         "TWILIO_AUTH_TOKEN": loaded.settings.twilio_auth_token,
     }
     result = CliRunner().invoke(app, ["airings", "import", str(file)], env=env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a row was skipped
     assert "imported 1 airing(s), skipped 1" in result.output
     with loaded.sessions() as session:
         rows = airings.list_between(session, start=A, end=A + timedelta(days=5))

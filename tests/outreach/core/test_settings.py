@@ -91,7 +91,7 @@ def test_a_stale_demo_secrets_file_stops_a_production_start(
     assert stale.exists()
     result, started = _serve(tmp_path, monkeypatch, env)
     assert started == []  # never served in demo mode (nor with the demo's database)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output  # refused to start
     said = result.output.replace("\n", "")
     assert str(stale) in said and "OUTREACH_DEMO" in said and "delete that file" in said
 
