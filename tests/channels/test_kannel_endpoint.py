@@ -167,3 +167,50 @@ def test_copies_of_one_yes_enrol_once(channels_ctx: AppContext) -> None:
     assert count(channels_ctx, Interaction) == 3
     assert count(channels_ctx, Enrollment) == 1
     assert count(channels_ctx, OutboxMessage) == 1
+
+
+DLR = f"/channels/kannel/{SECRET}/dlr"
+
+
+def sent_followup(kclient: Any, channels_ctx: AppContext) -> OutboxMessage:
+    """Enrols PERSON by İŞ then BƏLİ and marks the follow-up sent as Kannel message `k-1`."""
+    kclient.get(mo("iş", id_="offer"))
+    kclient.get(mo("BƏLİ", id_="yes"))
+    with channels_ctx.sessions.begin() as session:
+        row = session.scalars(select(OutboxMessage)).one()
+        row.status, row.message_sid = "queued", "kannel-k-1"
+        session.flush()
+        session.expunge(row)
+        return row
+
+
+@pytest.mark.parametrize(("dlr", "status"), [("1", "delivered"), ("2", "undelivered")])
+def test_a_dlr_records_delivered_or_failed(
+    kclient: Any, channels_ctx: AppContext, dlr: str, status: str
+) -> None:
+    row = sent_followup(kclient, channels_ctx)
+    response = kclient.get(f"{DLR}?o={row.id}&s=kannel-k-1&status={dlr}")
+    assert response.status_code == 200
+    with channels_ctx.sessions() as session:
+        assert session.get(OutboxMessage, row.id).status == status  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "query_text",
+    ["s=kannel-k-1&status=99", "s=kannel-k-1&status=", "status=1", "s=kannel-k-1&status=%C2%B9"],
+)
+def test_a_bad_dlr_is_a_400_and_changes_nothing(
+    kclient: Any, channels_ctx: AppContext, query_text: str
+) -> None:
+    row = sent_followup(kclient, channels_ctx)
+    assert kclient.get(f"{DLR}?o={row.id}&{query_text}").status_code == 400
+    assert kclient.get(f"{DLR.replace(SECRET, 'x' * 24)}?s=kannel-k-1&status=1").status_code == 403
+    with channels_ctx.sessions() as session:
+        assert session.get(OutboxMessage, row.id).status == "queued"  # type: ignore[union-attr]
+
+
+def test_a_dlr_for_another_message_changes_nothing(kclient: Any, channels_ctx: AppContext) -> None:
+    row = sent_followup(kclient, channels_ctx)
+    assert kclient.get(f"{DLR}?o={row.id}&s=kannel-other&status=1").status_code == 200
+    with channels_ctx.sessions() as session:
+        assert session.get(OutboxMessage, row.id).status == "queued"  # type: ignore[union-attr]
