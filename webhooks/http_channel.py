@@ -125,7 +125,8 @@ def inbound(mo: Annotated[HttpMo, Depends(http_mo)], ctx: CtxDep) -> Response:
     return JSONResponse({"ok": True, "duplicate": outcome.duplicate})
 
 
-@router.api_route("/{secret}/status", methods=["GET", "POST"])
+@router.get("/{secret}/status", operation_id="http_channel_status_get")
+@router.post("/{secret}/status", operation_id="http_channel_status_post")
 async def status(request: Request, secret: str) -> Response:
     """Records a delivery status of a follow-up (`id` is ours, `status` a delivery word)."""
     ctx = get_ctx(request)

@@ -85,7 +85,8 @@ def kannel_reply(text: str | None) -> Response:
     )
 
 
-@router.api_route("/{secret}/mo", methods=["GET", "POST"])
+@router.get("/{secret}/mo", operation_id="kannel_mo_get")
+@router.post("/{secret}/mo", operation_id="kannel_mo_post")
 def inbound(mo: Annotated[KannelMo, Depends(kannel_mo)], ctx: CtxDep) -> Response:
     """Answers an MO text to a Kannel number with the campaign's reply (as the HTTP body)."""
     with session_scope(ctx.sessions) as session:

@@ -37,12 +37,14 @@ def dispatch_due(ctx: AppContext) -> None:
 
 
 def can_send(settings: Settings) -> bool:
-    """Says whether Twilio credentials are set; without them rows stay pending, not failed."""
-    if settings.twilio_account_sid and settings.twilio_auth_token:
+    """Says whether any gateway can send (Twilio's credentials, Kannel's sendsms password or an
+    HTTP channel's send URL); without one, rows stay pending, not failed."""
+    twilio = bool(settings.twilio_account_sid and settings.twilio_auth_token)
+    if twilio or settings.kannel_password or settings.http_channel_send_url:
         return True
     log.warning(
-        "TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set: follow-up messages are kept "
-        "pending and not sent"
+        "TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set (nor a Kannel or HTTP channel): "
+        "follow-up messages are kept pending and not sent"
     )
     return False
 

@@ -52,7 +52,7 @@ def protect_report(report: dict[str, Any], k: int) -> dict[str, Any]:
     parts, inter["total"] = protect_group([inter[c] for c in channels], inter["total"], k)
     inter.update(dict(zip(channels, parts, strict=True)))
     by_channel: dict[str, list[dict[str, Any]]] = {}
-    for row in r["gateways"]:
+    for row in r.get("gateways", []):
         by_channel.setdefault(row["channel"], []).append(row)
     for channel, rows in by_channel.items():
         shares, _total = protect_group([row["interactions"] for row in rows], inter.get(channel), k)
