@@ -151,6 +151,8 @@ def test_sendsms_reports_queued_without_an_operator_and_the_dlr_comes_later(rig:
     with fakesmsc(rig.ports, [rig.mo("BƏLİ")], rig.folder) as smsc:
         smsc.wait_for(1, rig.logs)
     assert Dispatcher(rig.ctx).run_until_idle().sent == 1  # queued by bearerbox
+    assert outbox_status(rig.ctx) == OutboxStatus.QUEUED  # no operator connected: no DLR yet
     with fakesmsc(rig.ports, [rig.mo("salam")], rig.folder) as smsc:
         texts = [r.text for r in smsc.wait_for(2, rig.logs)]
+        wait_until(lambda: outbox_status(rig.ctx) == OutboxStatus.DELIVERED, "the DLR", rig.logs)
     assert FOLLOWUP_AZ in texts
