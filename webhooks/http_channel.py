@@ -19,7 +19,6 @@ from campaigns.registry.channels import gateway_of
 from campaigns.registry.enums import Gateway
 from campaigns.sms.service import InboundSms, SmsOutcome, handle_inbound_sms
 from outreach.core.channels import HTTP, HTTP_PREFIX, get_sender
-from outreach.core.db import session_scope
 from outreach.core.deps import CtxDep, get_ctx
 from outreach.core.gateway import GatewayError
 from outreach.core.privacy import Address, international
@@ -90,9 +89,10 @@ async def http_mo(request: Request, secret: str) -> HttpMo:
 @router.post("/{secret}/receive")
 def inbound(mo: Annotated[HttpMo, Depends(http_mo)], ctx: CtxDep) -> Response:
     """Records an inbound message; the reply goes out through the aggregator's send API."""
-    with session_scope(ctx.sessions) as session:
-        if gateway_of(session, mo.to) != Gateway.HTTP:
-            raise HTTPException(status_code=404, detail="not an HTTP-channel number")
+    # None: the database failed; handling the message then fails too (503 below).
+    gateway = in_transaction(ctx, lambda session: gateway_of(session, mo.to), failed=lambda _: None)
+    if gateway not in (None, Gateway.HTTP):
+        raise HTTPException(status_code=404, detail="not an HTTP-channel number")
     message = InboundSms(
         message_sid=SID_PREFIX + mo.message_id,
         sender=Address(number=mo.sender, whatsapp=False),

@@ -19,7 +19,6 @@ from campaigns.registry.channels import gateway_of
 from campaigns.registry.enums import Gateway
 from campaigns.sms.service import InboundSms, SmsOutcome, handle_inbound_sms
 from outreach.core.channels import KANNEL_PREFIX
-from outreach.core.db import session_scope
 from outreach.core.deps import CtxDep, get_ctx
 from outreach.core.kannel import dlr_status
 from outreach.core.privacy import Address, international
@@ -89,9 +88,9 @@ def kannel_reply(text: str | None) -> Response:
 @router.post("/{secret}/mo", operation_id="kannel_mo_post")
 def inbound(mo: Annotated[KannelMo, Depends(kannel_mo)], ctx: CtxDep) -> Response:
     """Answers an MO text to a Kannel number with the campaign's reply (as the HTTP body)."""
-    with session_scope(ctx.sessions) as session:
-        gateway = gateway_of(session, mo.to)
-    if gateway != Gateway.KANNEL:
+    # None: the database failed; handling the message then apologises (below).
+    gateway = in_transaction(ctx, lambda session: gateway_of(session, mo.to), failed=lambda _: None)
+    if gateway not in (None, Gateway.KANNEL):
         raise HTTPException(status_code=404, detail="not a Kannel number")
     message = InboundSms(
         message_sid=SID_PREFIX + mo.message_id,

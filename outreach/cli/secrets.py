@@ -21,13 +21,17 @@ TWILIO_TOKEN_NOTE = (
     f"# {env_name('twilio_auth_token')}=",
 )
 POSTGRES_NOTE = "# The PostgreSQL password compose.yaml gives the database and the service:"
+GATEWAYS_NOTE = "# Kannel's URL secret and sendsms password, the HTTP channel's URL secret:"
+GATEWAY_SECRETS = ("kannel_secret", "kannel_password", "http_channel_secret")
 
 
 def secret_lines() -> list[str]:
     """Returns the env lines: the service's secrets, fresh, and a note for Twilio's token."""
     fresh = [f"{env_name(name)}={value}" for name, value in generate_secrets().items()]
     postgres = f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}"
-    return [*HEADER, *TWILIO_TOKEN_NOTE, *fresh, POSTGRES_NOTE, postgres]
+    # URL-safe: the Kannel secret is written into kannel.conf's get-url as it is.
+    gateways = [f"{env_name(name)}={secrets.token_urlsafe(24)}" for name in GATEWAY_SECRETS]
+    return [*HEADER, *TWILIO_TOKEN_NOTE, *fresh, GATEWAYS_NOTE, *gateways, POSTGRES_NOTE, postgres]
 
 
 @secrets_app.command("generate")
