@@ -34,6 +34,8 @@ from outreach.web.ops import router as ops_router
 from outreach.web.pages import STATIC_DIR, templates
 from outreach.web.request_metrics import RequestMetrics, add_request_id
 from outreach.web.security_headers import SecurityHeadersMiddleware
+from webhooks.http_channel import router as http_channel_router
+from webhooks.kannel import router as kannel_router
 from webhooks.sms import router as sms_router
 from webhooks.sms_status import router as sms_status_router
 from webhooks.voice import router as voice_router
@@ -45,7 +47,15 @@ SESSION_COOKIE = "outreach_session"
 SESSION_MAX_AGE = 8 * 3600
 # Every router of the service, mounted once, in _include_routers: the JSON API's with its
 # security schemes and error responses declared.
-PAGE_ROUTERS = (sms_router, sms_status_router, voice_router, auth_router, dashboard_router)
+PAGE_ROUTERS = (
+    sms_router,
+    sms_status_router,
+    voice_router,
+    kannel_router,
+    http_channel_router,
+    auth_router,
+    dashboard_router,
+)
 API_ROUTERS = (reports_router, campaigns_router, airings_router)
 ROUTERS = (*PAGE_ROUTERS, *API_ROUTERS)
 

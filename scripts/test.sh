@@ -16,12 +16,15 @@ if [ -f package-lock.json ]; then
 fi
 
 # Debian tools the tests drive: chromium (browser tests), nginx (deployment tests), wrk (the
-# webhook benchmark's smoke test). One apt-get for whatever is missing; without root, the tests
+# webhook benchmark's smoke test), kannel and kannel-extras (bearerbox, smsbox and fakesmsc for
+# the Kannel end-to-end tests). One apt-get for whatever is missing; without root, the tests
 # that need a missing tool skip.
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+[ -x /usr/sbin/bearerbox ] && [ -x /usr/sbin/smsbox ] || need+=(kannel)
+[ -x /usr/lib/kannel/test/fakesmsc ] || need+=(kannel-extras)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages for the tests: ${need[*]}"

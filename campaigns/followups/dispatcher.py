@@ -33,8 +33,10 @@ from campaigns.followups.models import (
 )
 from campaigns.followups.outbox import claim_batch, reclaim_expired, release
 from campaigns.followups.schedule import QuietHours
+from campaigns.registry.channels import gateway_of
 from campaigns.registry.models import Campaign
 from campaigns.registry.series import FollowupsSpec, parse_followups
+from outreach.core.channels import TWILIO, get_sender, status_callback
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 from outreach.core.gateway import PERMANENT_CODES, GatewayError, TwilioGateway, get_gateway
@@ -45,7 +47,6 @@ from outreach.core.privacy import Address
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 200  # rows per sender and batch
-STATUS_PATH = "/twilio/sms/status"
 
 
 @dataclass
@@ -72,6 +73,7 @@ class _Job:
     sender: str
     body: str
     channel: str
+    gateway: str = TWILIO
 
 
 class Dispatcher:
@@ -146,9 +148,12 @@ class Dispatcher:
             return prepared
         # The row id rides in the (signed) callback URL, so a status that beats our own
         # record of the sid, or arrives for a sid we could not keep, still finds its row.
-        callback = f"{self.settings.public_url.rstrip('/')}{STATUS_PATH}?o={row_id}"
+        callback = status_callback(self.settings, prepared.gateway, row_id)
+        sender = (
+            self.gateway if prepared.gateway == TWILIO else get_sender(self.ctx, prepared.gateway)
+        )
         try:
-            result = self.gateway.send_sms(
+            result = sender.send_sms(
                 to=prepared.to, from_=prepared.sender, body=prepared.body, status_callback=callback
             )
         except GatewayError as exc:
@@ -195,12 +200,15 @@ class Dispatcher:
             return "failed"
         number = self.ctx.vault.open(enrollment.number_enc)
         whatsapp = enrollment.channel == "whatsapp"
+        # WhatsApp is Twilio's; an SMS goes through the gateway of the number it came from.
+        gateway = TWILIO if whatsapp else str(gateway_of(session, enrollment.sender))
         return _Job(
             row_id=row.id,
             to=Address(number, whatsapp).twilio_form(),
             sender=Address(enrollment.sender, whatsapp).twilio_form(),
             body=body,
             channel=enrollment.channel,
+            gateway=gateway,
         )
 
     def _spec(self, session: Session, campaign_id: int) -> tuple[FollowupsSpec | None, QuietHours]:

@@ -37,7 +37,8 @@ def dispatch_due(ctx: AppContext) -> None:
 
 
 def can_send(settings: Settings) -> bool:
-    """Says whether Twilio credentials are set; without them rows stay pending, not failed."""
+    """Says whether any gateway can send (Twilio's credentials, Kannel's sendsms password or an
+    HTTP channel's send URL); without one, rows stay pending, not failed."""
     missing = [
         name
         for name, value in (
@@ -46,11 +47,11 @@ def can_send(settings: Settings) -> bool:
         )
         if not value
     ]
-    if not missing:
+    if not missing or settings.kannel_password or settings.http_channel_send_url:
         return True
     # Name only what is missing: the demo has its own auth token but no account SID.
     log.warning(
-        "%s not set: follow-up messages are kept pending and not sent",
+        "%s not set (nor a Kannel or HTTP channel): follow-up messages are kept pending, not sent",
         " and ".join(missing) + (" is" if len(missing) == 1 else " are"),
     )
     return False

@@ -38,6 +38,14 @@ class Channel(StrEnum):
     VOICE = "voice"
 
 
+class Gateway(StrEnum):
+    """What a number is reached through (the campaigns file's `channels`); Twilio by default."""
+
+    TWILIO = "twilio"
+    KANNEL = "kannel"
+    HTTP = "http"
+
+
 class Attribution(StrEnum):
     """How an inbound interaction was tied to a campaign."""
 

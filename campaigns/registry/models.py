@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaigns.registry.enums import Attribution, Channel, InteractionKind, Medium
+from campaigns.registry.enums import Attribution, Channel, Gateway, InteractionKind, Medium
 from outreach.core.db import Base, ProviderSid, utcnow
 
 
@@ -102,6 +102,10 @@ class Interaction(Base):
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
     channel: Mapped[Channel] = mapped_column(String(16))
+    # What carried it (Twilio, Kannel, an HTTP aggregator): reports split channels by it.
+    gateway: Mapped[Gateway] = mapped_column(
+        String(16), default=Gateway.TWILIO, server_default=Gateway.TWILIO.value
+    )
     kind: Mapped[InteractionKind] = mapped_column(String(16))
     attribution: Mapped[Attribution] = mapped_column(String(16), default=Attribution.NONE)
     number: Mapped[str] = mapped_column(String(32))

@@ -6,6 +6,7 @@ accepted or refused alike wherever it is entered.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -21,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from campaigns.registry.enums import Language, Medium
+from campaigns.registry.enums import Gateway, Language, Medium
 from outreach.core.privacy import is_valid_number, normalize_number
 
 # Days a campaign, a report range or an airing may name: far enough either side of any real
@@ -42,10 +43,18 @@ COST_ADAPTER: TypeAdapter[Decimal] = TypeAdapter(Cost)
 MAX_REPLY = 1600
 
 
+SHORT_CODE = re.compile(r"[0-9]{3,8}", re.ASCII)
+
+
 def _check_number(value: str) -> str:
     text = str(value).strip()
+    if SHORT_CODE.fullmatch(text):
+        return text  # an operator's short code (texted through Kannel or an aggregator)
     if not is_valid_number(text):
-        raise ValueError(f"invalid phone number {text!r} (use E.164, e.g. +994125550101)")
+        raise ValueError(
+            f"invalid phone number {text!r} (use E.164, e.g. +994125550101, or a 3-8 digit "
+            "short code)"
+        )
     return normalize_number(text) or text
 
 
@@ -176,10 +185,36 @@ class OrganisationSpec(BaseModel):
     help_reply: dict[str, str] = Field(default_factory=dict)
 
 
+def _check_channels(value: dict[Gateway, list[str]]) -> dict[Gateway, list[str]]:
+    seen: dict[str, Gateway] = {}
+    for gateway, numbers in value.items():
+        for number in numbers:
+            if number in seen and seen[number] != gateway:
+                raise ValueError(f"{number} is listed under both {seen[number]} and {gateway}")
+            seen[number] = gateway
+    return value
+
+
+Channels = Annotated[
+    dict[Gateway, Annotated[list[PhoneNumber], Field(max_length=200)]],
+    Field(
+        description="numbers reached through a gateway other than Twilio, by gateway; a number "
+        "listed nowhere is a Twilio number",
+        examples=[{"kannel": ["8080"]}],
+    ),
+    AfterValidator(_check_channels),
+]
+
+
 class CampaignFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = 1
     organisation: OrganisationSpec = Field(default_factory=OrganisationSpec)
+    channels: Channels = Field(default_factory=dict)
     hotlines: list[HotlineSpec] = Field(default_factory=list)
     campaigns: list[CampaignSpec] = Field(default_factory=list)
+
+    def gateways(self) -> dict[str, str]:
+        """Each listed number's gateway (numbers listed nowhere are Twilio's)."""
+        return {n: str(g) for g, numbers in self.channels.items() for n in numbers}

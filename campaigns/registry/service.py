@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.registry.channels import CHANNELS_KEY
 from campaigns.registry.flows import SOURCE_DIR
 from campaigns.registry.keywords import normalize_keyword
 from campaigns.registry.models import Campaign, CampaignNumber, Hotline, Keyword, RegistrySetting
@@ -85,6 +86,7 @@ def apply(
     """Creates or updates a validated file's campaigns and hotlines (others are left alone)."""
     result = LoadResult()
     _put_setting(session, ORGANISATION_KEY, parsed.organisation.model_dump(mode="json"))
+    _put_setting(session, CHANNELS_KEY, parsed.gateways())
     for spec in parsed.campaigns:
         existing = session.scalar(select(Campaign).where(Campaign.code == spec.code))
         values = _campaign_values(spec, source_dir, default_timezone)

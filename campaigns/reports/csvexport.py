@@ -73,7 +73,7 @@ def render(kind: str, data: CampaignReport | ChannelTable | LiftReport) -> str:
     """Renders one table of a report as CSV (the kind must match the report given)."""
     if kind == "summary" and isinstance(data, CampaignReport):
         doc = data.model_dump(mode="json", by_alias=True)
-        skip = {"funnel", "topics", "daily", "filter"}
+        skip = {"funnel", "topics", "daily", "filter", "gateways"}
         pairs = [
             pair for key, value in doc.items() if key not in skip for pair in _flatten(key, value)
         ]

@@ -8,6 +8,7 @@ from enum import StrEnum
 class Metric(StrEnum):
     INTERACTIONS = "interactions"  # every logged message or call; key ""
     KIND = "kind"  # interactions by InteractionKind; key = kind
+    GATEWAY = "gateway"  # interactions by what carried them (twilio, kannel, http); key = gateway
     CALLS = "calls"  # voice calls (call records); key ""
     COMPLETED = "calls_completed"  # calls that ended normally (not hung up mid-menu, not error)
     CALL_SECONDS = "call_seconds"  # summed duration of calls with a known duration

@@ -22,6 +22,7 @@ from campaigns.reports.schemas import (
     DailyRow,
     Followups,
     FunnelNode,
+    GatewayCount,
     Interactions,
     MediumRow,
     ReportScope,
@@ -65,6 +66,16 @@ def campaign_report(
                 for ch in Channel
             },
         ),
+        gateways=[
+            GatewayCount(
+                channel=channel,
+                gateway=gateway,
+                interactions=led.count(
+                    ("gateways", i, "interactions"), Metric.GATEWAY, gateway, channel=channel
+                ),
+            )
+            for i, (channel, gateway) in enumerate(_gateway_cells(data))
+        ],
         contacts=Contacts(unique=unique, new=new, returning=returning),
         calls=Calls(
             total=_calls(led, ("calls", "total"), None),
@@ -101,6 +112,13 @@ def campaign_report(
         ],
     )
     return report, led
+
+
+def _gateway_cells(data: ScopeData) -> list[tuple[str, str]]:
+    """(channel, gateway) pairs that carried something, in channel then gateway order."""
+    return sorted(
+        {(ch, key) for (_cid, ch, metric, key) in data.counts if metric == Metric.GATEWAY}
+    )
 
 
 def _calls(led: Ledger, path: Path, cells: set[int] | None) -> int:

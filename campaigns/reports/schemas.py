@@ -143,12 +143,22 @@ class DailyRow(Payload):
     voice: Count
 
 
+class GatewayCount(Payload):
+    """Interactions of one channel that one gateway carried (an SMS through Kannel, a call
+    through Twilio)."""
+
+    channel: str = Field(examples=["sms"])
+    gateway: str = Field(examples=["kannel"])
+    interactions: Count
+
+
 class CampaignReport(Payload):
     """The reach report of a filter."""
 
     filter: ReportScope
     timezone: str
     interactions: Interactions
+    gateways: list[GatewayCount] = Field(description="interactions by channel and gateway")
     contacts: Contacts
     calls: Calls
     funnel: list[FunnelNode]

@@ -51,6 +51,13 @@ def protect_report(report: dict[str, Any], k: int) -> dict[str, Any]:
     channels = [key for key in inter if key != "total"]
     parts, inter["total"] = protect_group([inter[c] for c in channels], inter["total"], k)
     inter.update(dict(zip(channels, parts, strict=True)))
+    by_channel: dict[str, list[dict[str, Any]]] = {}
+    for row in r.get("gateways", []):
+        by_channel.setdefault(row["channel"], []).append(row)
+    for channel, rows in by_channel.items():
+        shares, _total = protect_group([row["interactions"] for row in rows], inter.get(channel), k)
+        for row, value in zip(rows, shares, strict=True):
+            row["interactions"] = value
     con = r["contacts"]
     (con["new"], con["returning"]), con["unique"] = protect_group(
         [con["new"], con["returning"]], con["unique"], k

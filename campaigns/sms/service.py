@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.followups.service import handle_sms_command
-from campaigns.registry.enums import Attribution, Channel, InteractionKind
+from campaigns.registry.enums import Attribution, Channel, Gateway, InteractionKind
 from campaigns.registry.keywords import (
     display_upper,
     exact_keyword,
@@ -38,6 +38,7 @@ class InboundSms:
     sender: Address
     to: Address
     body: str
+    gateway: Gateway = Gateway.TWILIO
 
     @property
     def channel(self) -> Channel:
@@ -246,6 +247,7 @@ def _record(
     row = Interaction(
         campaign_id=campaign_id,
         channel=message.channel,
+        gateway=message.gateway,
         kind=kind,
         attribution=attribution,
         number=message.to.number[:32],
@@ -264,6 +266,7 @@ def _record(
         "sms handled",
         contact=contact,
         channel=str(message.channel),
+        gateway=str(message.gateway),
         kind=str(kind),
         campaign_id=campaign_id,
         keyword=keyword,

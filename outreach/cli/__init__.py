@@ -10,6 +10,7 @@ from outreach.cli.demo import demo_app
 from outreach.cli.export import export_app
 from outreach.cli.flows import call_cmd, flows_app
 from outreach.cli.followups import followups_app, worker
+from outreach.cli.kannel import kannel_app
 from outreach.cli.output import quiet_alembic
 from outreach.cli.reports import report, rollups_app
 from outreach.cli.retention import retention_app
@@ -42,6 +43,7 @@ for group, name in (
     (export_app, "export"),
     (retention_app, "retention"),
     (secrets_app, "secrets"),
+    (kannel_app, "kannel"),
 ):
     app.add_typer(group, name=name)
 

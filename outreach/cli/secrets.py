@@ -22,6 +22,8 @@ TWILIO_TOKEN_NOTE = (
 )
 POSTGRES_NOTE = "# The PostgreSQL password compose.yaml gives the database and the service:"
 METRICS_NOTE = "# The bearer token Prometheus sends to /metrics (empty: /metrics answers 404):"
+GATEWAYS_NOTE = "# Kannel's URL secret and sendsms password, the HTTP channel's URL secret:"
+GATEWAY_SECRETS = ("kannel_secret", "kannel_password", "http_channel_secret")
 
 
 def secret_lines() -> list[str]:
@@ -29,7 +31,19 @@ def secret_lines() -> list[str]:
     fresh = [f"{env_name(name)}={value}" for name, value in generate_secrets().items()]
     postgres = f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}"
     metrics = f"{env_name('metrics_token')}={secrets.token_urlsafe(32)}"
-    return [*HEADER, *TWILIO_TOKEN_NOTE, *fresh, METRICS_NOTE, metrics, POSTGRES_NOTE, postgres]
+    # URL-safe: the Kannel secret is written into kannel.conf's get-url as it is.
+    gateways = [f"{env_name(name)}={secrets.token_urlsafe(24)}" for name in GATEWAY_SECRETS]
+    return [
+        *HEADER,
+        *TWILIO_TOKEN_NOTE,
+        *fresh,
+        METRICS_NOTE,
+        metrics,
+        GATEWAYS_NOTE,
+        *gateways,
+        POSTGRES_NOTE,
+        postgres,
+    ]
 
 
 @secrets_app.command("generate")

@@ -24,6 +24,8 @@ class AppContext:
     clock: Callable[[], datetime] = utcnow
     # The Twilio client, built on first use (outreach.core.gateway.get_gateway); tests set a fake.
     gateway: TwilioGateway | None = None
+    # The other gateways' clients by name (outreach.core.channels.get_sender); tests set fakes.
+    senders: dict[str, Any] = field(default_factory=dict)
     # Per-process objects of the web layer (the login throttle), by name.
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -159,20 +159,27 @@ class TwilioGateway:
 
     def _retrying(self, action: Callable[[], T], attempts: int) -> T:
         """Runs the action, retrying transient errors with exponential backoff."""
-        attempt = 1
-        while True:
-            try:
-                return _translated(action)
-            except GatewayError as exc:
-                if exc.permanent or attempt >= max(1, attempts):
-                    raise
-                delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (attempt - 1))
-                log.warning(
-                    "twilio send failed, retrying",
-                    extra={"code": exc.code, "status": exc.status, "delay": delay},
-                )
-                self._sleep(delay)
-                attempt += 1
+        return retrying(lambda: _translated(action), attempts, sleep=self._sleep, name="twilio")
+
+
+def retrying(
+    action: Callable[[], T], attempts: int, *, sleep: Callable[[float], None], name: str
+) -> T:
+    """Runs a send, retrying its transient GatewayErrors with exponential backoff."""
+    attempt = 1
+    while True:
+        try:
+            return action()
+        except GatewayError as exc:
+            if exc.permanent or attempt >= max(1, attempts):
+                raise
+            delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (attempt - 1))
+            log.warning(
+                f"{name} send failed, retrying",
+                extra={"code": exc.code, "status": exc.status, "delay": delay},
+            )
+            sleep(delay)
+            attempt += 1
 
 
 def _translated(action: Callable[[], T]) -> T:

@@ -16,7 +16,11 @@ from outreach.core.settings import Settings
 
 def route_limits(settings: Settings) -> list[tuple[str, int]]:
     """Returns (path prefix, byte limit) per route class; other paths get body_limit_web."""
-    return [("/twilio/", settings.body_limit_twilio), ("/api/", settings.body_limit_api)]
+    return [
+        ("/twilio/", settings.body_limit_twilio),
+        ("/channels/", settings.body_limit_twilio),  # the local gateways' webhooks
+        ("/api/", settings.body_limit_api),
+    ]
 
 
 class BodyLimits:

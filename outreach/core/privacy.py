@@ -86,3 +86,12 @@ class NumberVault:
 def scrub(text: str) -> str:
     """Masks anything shaped like a phone number (a safety net under the logging rules)."""
     return _PHONE_LIKE.sub("[number]", text)
+
+
+def international(raw: str) -> str:
+    """A gateway's address in E.164 when it is a full number written without the "+"
+    (SMPP often drops it), so a person is the same contact on every gateway; else as given."""
+    text = raw.strip()
+    if text.isascii() and text.isdigit() and len(text) >= 10 and is_valid_number("+" + text):
+        return "+" + text
+    return text

@@ -97,12 +97,40 @@ class Settings(BaseSettings):
     campaigns_file: str = ""
     flows_dir: str = ""
 
+    # Kannel (the numbers listed under `channels: kannel`): README "Connecting a local operator
+    # through Kannel". The secret is the last segment of the URLs smsbox calls.
+    kannel_secret: str = ""
+    kannel_sendsms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    kannel_username: str = "outreach"
+    kannel_password: str = ""
+    # Where smsbox reaches this service (MO get-url and DLR callbacks); empty: OUTREACH_PUBLIC_URL.
+    kannel_callback_url: str = ""
+    # Addresses or networks allowed to call the Kannel endpoints (empty: any, the secret decides).
+    kannel_allow_ips: str = ""
+
+    # A generic HTTP aggregator (the numbers listed under `channels: http`).
+    http_channel_secret: str = ""
+    http_channel_send_url: str = ""
+    http_channel_send_method: str = "POST"
+    http_channel_send_body: str = (
+        '{"to": {{ to|tojson }}, "from": {{ sender|tojson }}, "text": {{ text|tojson }}, '
+        '"id": {{ id|tojson }}, "callback": {{ callback|tojson }}}'
+    )
+    http_channel_content_type: str = "application/json"
+    http_channel_auth_header: str = ""
+    http_channel_success_status: str = "200-299"
+    http_channel_success_text: str = ""
+    http_channel_field_from: str = "from"
+    http_channel_field_to: str = "to"
+    http_channel_field_text: str = "text"
+    http_channel_field_id: str = "id"
+
     @field_validator("log_format", mode="before")
     @classmethod
     def _format_lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "kannel_allow_ips")
     @classmethod
     def _proxies_parse(cls, value: str) -> str:
         _parse_networks(value)
@@ -111,6 +139,10 @@ class Settings(BaseSettings):
     def trusted_proxy_networks(self) -> tuple[ProxyNetwork, ...]:
         """The trusted proxies as networks (a bare address is a network of one)."""
         return _parse_networks(self.trusted_proxies)
+
+    def kannel_networks(self) -> tuple[ProxyNetwork, ...]:
+        """The addresses allowed to call the Kannel endpoints (empty: any)."""
+        return _parse_networks(self.kannel_allow_ips)
 
     @property
     def is_sqlite(self) -> bool:
@@ -168,9 +200,7 @@ def _parse_networks(value: str) -> tuple[ProxyNetwork, ...]:
             if part.strip()
         )
     except ValueError as exc:
-        raise ValueError(
-            f"OUTREACH_TRUSTED_PROXIES must list IP addresses or networks, comma-separated: {exc}"
-        ) from exc
+        raise ValueError(f"must list IP addresses or networks, comma-separated: {exc}") from exc
 
 
 def _env_name(field: str) -> str:

@@ -15,22 +15,23 @@ from campaigns.reports.sources.base import CountKey, TableSource, hour_bucket, p
 
 
 class InteractionSource(TableSource):
-    """Interactions: one per message or call, counted by channel and by kind."""
+    """Interactions: one per message or call, counted by channel, by kind and by gateway."""
 
     def counts(self, session: Session, start: datetime, end: datetime) -> Counter[CountKey]:
         t = Interaction
         hour = hour_bucket(session, t.created_at)
-        cells = (hour, t.campaign_id, t.channel, t.language, t.kind)
+        cells = (hour, t.campaign_id, t.channel, t.language, t.kind, t.gateway)
         query = (
             select(*cells, func.count())
             .where(t.created_at >= start, t.created_at < end)
             .group_by(*cells)
         )
         out: Counter[CountKey] = Counter()
-        for bucket, campaign_id, channel, language, kind, n in session.execute(query):
+        for bucket, campaign_id, channel, language, kind, gateway, n in session.execute(query):
             cell = (parse_hour(bucket), campaign_id or 0, str(channel), language or "")
             out[(*cell, Metric.INTERACTIONS, "")] += n
             out[(*cell, Metric.KIND, str(kind))] += n
+            out[(*cell, Metric.GATEWAY, str(gateway))] += n
         return out
 
 
