@@ -87,6 +87,9 @@ class Dispatcher:
         # Stop sending a batch this long before its lease ends; the rest is released.
         self.margin = min(self.lease / 2, timedelta(seconds=30))
         self._specs: dict[int, tuple[FollowupsSpec | None, QuietHours]] = {}
+        self._twilio_ready = gateway is not None or bool(
+            self.settings.twilio_account_sid and self.settings.twilio_auth_token
+        )
 
     @property
     def batch_size(self) -> int:
@@ -202,6 +205,10 @@ class Dispatcher:
         whatsapp = enrollment.channel == "whatsapp"
         # WhatsApp is Twilio's; an SMS goes through the gateway of the number it came from.
         gateway = TWILIO if whatsapp else str(gateway_of(session, enrollment.sender))
+        if gateway == TWILIO and not self._twilio_ready:
+            # Running for Kannel or HTTP numbers only: Twilio's rows wait, as with no dispatcher.
+            release(row, now, due_at=now + timedelta(seconds=self.settings.send_retry_base_seconds))
+            return "deferred"
         return _Job(
             row_id=row.id,
             to=Address(number, whatsapp).twilio_form(),

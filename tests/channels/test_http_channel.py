@@ -21,7 +21,8 @@ from campaigns.followups.models import Enrollment, OutboxMessage, OutboxStatus
 from campaigns.registry.models import Interaction
 from outreach.app import create_app
 from outreach.core.context import AppContext
-from tests.channels.conftest import HTTP_NUMBER, HTTP_SECRET, PERSON
+from tests.channels.conftest import HTTP_NUMBER, HTTP_SECRET, PERSON, VOICE_NUMBER
+from tests.support.app import signed_post
 from tests.support.server import serve
 
 RECEIVE = f"/channels/http/{HTTP_SECRET}/receive"
@@ -183,3 +184,22 @@ def test_a_2xx_without_the_success_text_is_not_a_success(
     aggregator.body = '{"result": "rejected"}'
     report = Dispatcher(channels_ctx).run_once()
     assert report.sent == 0 and report.retried == 1
+
+
+def test_without_twilio_credentials_twilio_rows_wait_and_http_rows_go(
+    hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext
+) -> None:
+    hclient.post(RECEIVE, json=message("iş", "a"))
+    hclient.post(RECEIVE, json=message("BƏLİ", "b"))
+    twilio_texter = "+994551112233"
+    for sid, body in (("SM" + "1" * 32, "work"), ("SM" + "2" * 32, "YES")):
+        form = {"MessageSid": sid, "From": twilio_texter, "To": VOICE_NUMBER, "Body": body}
+        assert signed_post(hclient, "/twilio/sms", form).status_code == 200
+    assert count(channels_ctx, OutboxMessage) == 2
+    channels_ctx.settings = channels_ctx.settings.model_copy(update={"twilio_account_sid": ""})
+    report = Dispatcher(channels_ctx).run_until_idle()
+    assert (report.sent, report.deferred, report.failed, report.retried) == (1, 1, 0, 0)
+    with channels_ctx.sessions() as session:
+        statuses = sorted(session.scalars(select(OutboxMessage.status)))
+        attempts = sorted(session.scalars(select(OutboxMessage.attempts)))
+    assert statuses == [OutboxStatus.PENDING, OutboxStatus.SENT] and attempts[0] == 0
