@@ -12,6 +12,7 @@ import typer
 import uvicorn
 from alembic import command
 from alembic.util.exc import CommandError
+from fastapi import FastAPI
 
 from outreach.app import create_app
 from outreach.cli.context import cli_settings, console, load_campaigns, open_context
@@ -23,31 +24,53 @@ from outreach.demo.client import NoService, post_signed
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
-def run_service(settings: Settings) -> None:
-    """Starts uvicorn on the app (schema migrated first, or exit 3 with the reason)."""
+def run_service(settings: Settings, *, workers: int = 1) -> None:
+    """Starts uvicorn on the app (schema migrated first, or exit 3 with the reason).
+
+    With `workers` > 1, uvicorn's supervisor runs that many processes on one socket; each
+    builds its app with `worker_app` from the same environment. The schema is migrated here,
+    once, before any of them starts. Nothing a request needs lives in one process only (see
+    README, "Running several processes").
+    """
     setup_logging(settings.log_level)
-    try:
-        app = create_app(settings)
-    except SchemaError as exc:
-        console.print(f"[red]refusing to start:[/red] {exc}")
-        raise typer.Exit(3) from exc
     # One setting governs forwarded headers in both layers: uvicorn believes them (client
     # address, scheme) only from OUTREACH_TRUSTED_PROXIES. By default it would believe anyone
     # connecting from loopback, and rotating X-Forwarded-For would get round the login throttle.
     trusted = [str(network) for network in settings.trusted_proxy_networks()]
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        proxy_headers=bool(trusted),
-        forwarded_allow_ips=trusted or None,
-    )
+    bind: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+    }
+    try:
+        if workers > 1:
+            upgrade_schema(make_engine(settings.database_url))
+        else:
+            app = create_app(settings)
+    except SchemaError as exc:
+        console.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(3) from exc
+    if workers > 1:
+        uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **bind)
+    else:
+        uvicorn.run(app, **bind)
+
+
+def worker_app() -> FastAPI:
+    """The app of one `serve --workers N` process (the supervisor migrated the schema)."""
+    settings = cli_settings(serving=True)
+    setup_logging(settings.log_level)
+    return create_app(settings, migrate=False)
 
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (OUTREACH_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (OUTREACH_PORT).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes on the one port (uvicorn).")
+    ] = 1,
 ) -> None:
     """Run the service (migrates the schema; loads OUTREACH_CAMPAIGNS_FILE if set)."""
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v}
@@ -56,7 +79,7 @@ def serve(
         ctx = open_context(settings)
         load_campaigns(ctx, Path(settings.campaigns_file))
         ctx.engine.dispose()
-    run_service(settings)
+    run_service(settings, workers=workers)
 
 
 @db_app.command("upgrade")
