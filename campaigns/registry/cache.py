@@ -28,10 +28,12 @@ from campaigns.registry.models import (
     REGISTRY_SNAPSHOT,
     Campaign,
     CampaignNumber,
+    Hotline,
     Keyword,
     RegistrySetting,
     RegistryVersion,
 )
+from campaigns.registry.series import FollowupsSpec, parse_followups
 
 ORGANISATION_KEY = "organisation"
 
@@ -67,6 +69,13 @@ class Snapshot:
     keywords: Mapping[tuple[str, str], tuple[tuple[KeywordEntry, CampaignEntry], ...]]
     # number -> (keyword, language) of every keyword on it, in keyword order
     listed: Mapping[str, tuple[tuple[str, str], ...]]
+    # PSA code -> the campaign that declares it (the first by id)
+    psa_codes: Mapping[str, int]
+    # campaign id -> its time zone; hotline id -> the time zone its options name (or None)
+    campaign_timezones: Mapping[int, str]
+    hotline_timezones: Mapping[int, str | None]
+    # campaign id -> (its follow-ups, parsed; its first number): what an offer needs
+    followups: Mapping[int, tuple[FollowupsSpec | None, str | None]]
 
 
 _BY_ENGINE: WeakKeyDictionary[Engine | Connection, Snapshot] = WeakKeyDictionary()
@@ -109,6 +118,28 @@ def keywords_on(session: Session, number: str) -> tuple[tuple[str, str], ...]:
     return snapshot(session).listed.get(number, ())
 
 
+def campaign_timezone(session: Session, campaign_id: int) -> str | None:
+    return snapshot(session).campaign_timezones.get(campaign_id)
+
+
+def hotline_timezone(session: Session, hotline_id: int) -> tuple[bool, str | None]:
+    """(whether the hotline exists, the time zone its options name)."""
+    zones = snapshot(session).hotline_timezones
+    return hotline_id in zones, zones.get(hotline_id)
+
+
+def campaign_followups(
+    session: Session, campaign_id: int
+) -> tuple[FollowupsSpec | None, str | None] | None:
+    """A campaign's follow-ups spec and first number; None for no such campaign."""
+    return snapshot(session).followups.get(campaign_id)
+
+
+def psa_campaigns(session: Session) -> dict[str, int]:
+    """Maps every campaign's PSA code to its campaign id."""
+    return dict(snapshot(session).psa_codes)
+
+
 def _load(session: Session, token: str | None) -> Snapshot:
     setting = session.get(RegistrySetting, ORGANISATION_KEY)
     owners: dict[str, int] = {}
@@ -116,6 +147,25 @@ def _load(session: Session, token: str | None) -> Snapshot:
         select(CampaignNumber.number, CampaignNumber.campaign_id).order_by(CampaignNumber.id)
     ):
         owners.setdefault(number, campaign_id)
+    firsts: dict[int, str] = {}
+    for number, campaign_id in session.execute(
+        select(CampaignNumber.number, CampaignNumber.campaign_id).order_by(CampaignNumber.id)
+    ):
+        firsts.setdefault(campaign_id, number)
+    psa_codes: dict[str, int] = {}
+    zones: dict[int, str] = {}
+    followups: dict[int, tuple[FollowupsSpec | None, str | None]] = {}
+    for campaign_id, options, zone in session.execute(
+        select(Campaign.id, Campaign.options, Campaign.timezone).order_by(Campaign.id)
+    ):
+        zones[campaign_id] = zone
+        followups[campaign_id] = (parse_followups(options or {}), firsts.get(campaign_id))
+        for code in (options or {}).get("psa_codes") or []:
+            psa_codes.setdefault(str(code), campaign_id)
+    hotline_zones = {
+        hotline_id: (str(options["timezone"]) if (options or {}).get("timezone") else None)
+        for hotline_id, options in session.execute(select(Hotline.id, Hotline.options))
+    }
     keywords: defaultdict[tuple[str, str], list[tuple[KeywordEntry, CampaignEntry]]]
     keywords = defaultdict(list)
     listed: defaultdict[str, list[tuple[int, str, str]]] = defaultdict(list)
@@ -146,6 +196,10 @@ def _load(session: Session, token: str | None) -> Snapshot:
         number_campaign=owners,
         keywords={key: tuple(found) for key, found in keywords.items()},
         listed={n: tuple((w, lang) for _, w, lang in sorted(kws)) for n, kws in listed.items()},
+        psa_codes=psa_codes,
+        campaign_timezones=zones,
+        hotline_timezones=hotline_zones,
+        followups=followups,
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
-from campaigns.registry.cache import keyword_candidates
+from campaigns.registry.cache import campaign_followups, keyword_candidates, psa_campaigns
 from campaigns.registry.models import Campaign, Keyword
 from outreach.app import create_app
 from outreach.core.context import AppContext
@@ -91,3 +91,22 @@ def test_a_rolled_back_write_is_never_served(
     app = create_app(ctx=other, migrate=False, start_background=False)
     with TestClient(app) as other_client:
         assert text(other_client, "iş").startswith(OLD_REPLY)
+
+
+def news(session: Any) -> Campaign:
+    return session.scalars(select(Campaign).where(Campaign.code == "AZ-NEWS-XALQ-2027")).one()
+
+
+def test_psa_codes_and_follow_ups_changed_by_another_process_are_read_at_once(
+    loaded: AppContext, other: AppContext
+) -> None:
+    with loaded.sessions() as session:
+        assert "777" not in psa_campaigns(session)
+        spec, first_number = campaign_followups(session, news(session).id) or (None, None)
+    assert spec is not None and first_number == FLYER  # the newspaper ad offers follow-ups
+    with other.sessions.begin() as session:
+        campaign = news(session)
+        campaign.options = {**campaign.options, "psa_codes": ["777"], "followups": None}
+    with loaded.sessions() as session:
+        assert psa_campaigns(session)["777"] == news(session).id
+        assert campaign_followups(session, news(session).id) == (None, FLYER)
