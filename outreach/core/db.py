@@ -46,6 +46,7 @@ SID_LENGTH = 255
 # Connections a SQLite file engine keeps open: enough for the one writer plus the readers of a
 # busy process, so no request opens (and re-PRAGMAs) an overflow connection of its own.
 SQLITE_POOL_SIZE = 12
+PG_POOL_SIZE = 20
 # One writer per process and SQLite file, as a bounded wait on a lock (see session_scope).
 _SQLITE_WRITERS: WeakKeyDictionary[Engine, tuple[threading.Lock, float]] = WeakKeyDictionary()
 
@@ -133,8 +134,10 @@ def make_engine(
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        # As many as before (10 + 10 overflow), all kept: an overflow connection was opened
+        # and closed per request under load, each a new PostgreSQL backend.
+        pool_size=PG_POOL_SIZE,
+        max_overflow=0,
         pool_timeout=lock_timeout,
         connect_args={"options": _pg_options(url, lock_timeout, statement_timeout)},
     )
