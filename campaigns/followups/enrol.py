@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from campaigns.followups.consent import is_suppressed, record_consent
 from campaigns.followups.models import ConsentKind, Enrollment, EnrollmentStatus, OutboxMessage
 from campaigns.followups.schedule import QuietHours, due_times
+from campaigns.registry.cache import campaign_followups
 from campaigns.registry.enums import Channel
 from campaigns.registry.models import Campaign
 from campaigns.registry.series import FollowupsSpec, parse_followups
@@ -145,12 +146,13 @@ def open_series(
     session: Session, *, campaign_id: int | None, contact_id: str, sender: str | None = None
 ) -> frozenset[str]:
     """Returns the campaign's series this contact could opt in to now (none after a STOP)."""
-    campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
-    spec = parse_followups(campaign.options or {}) if campaign is not None else None
-    if spec is None or campaign is None or is_suppressed(session, contact_id):
+    # The campaign's spec comes from the registry cache: this runs on every call step.
+    known = campaign_followups(session, campaign_id) if campaign_id is not None else None
+    spec, first_number = known if known is not None else (None, None)
+    if spec is None or is_suppressed(session, contact_id):
         return frozenset()
-    # Offer nothing that opt_in would refuse for want of a number to send from.
-    if not pick_sender(campaign, spec, sender=sender):
+    # Offer nothing that opt_in would refuse for want of a number to send from (pick_sender).
+    if not (spec.sender or sender or first_number):
         return frozenset()
     return frozenset(s.id for s in spec.series)
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from campaigns.followups.consent import opt_back_in, opt_out
 from campaigns.followups.enrol import OptInResult, opt_in
 from campaigns.followups.replies import reply_for
+from campaigns.registry.cache import campaign_of_number, organisation
 from campaigns.registry.enums import Channel, InteractionKind
 from campaigns.registry.keywords import guess_language, normalize_keyword
-from campaigns.registry.models import Campaign, CampaignNumber, Interaction
+from campaigns.registry.models import Campaign, Interaction
 from campaigns.registry.series import parse_followups
-from campaigns.registry.service import organisation
 from outreach.core.context import AppContext
 from outreach.core.privacy import Address
 
@@ -189,6 +189,4 @@ def _last_offer(
 
 
 def _campaign_of_number(session: Session, number: str) -> int | None:
-    return session.scalar(
-        select(CampaignNumber.campaign_id).where(CampaignNumber.number == number).limit(1)
-    )
+    return campaign_of_number(session, number)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campaigns.registry.enums import Attribution, Channel, Gateway, InteractionKind, Medium
-from outreach.core.db import Base, ProviderSid, utcnow
+from outreach.core.db import Base, ProviderSid, insert_for, utcnow
 
 
 class Campaign(Base):
@@ -126,3 +128,33 @@ class RegistrySetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RegistryVersion(Base):
+    """One row whose token changes in every transaction that writes the registry.
+
+    Processes cache the registry (campaigns/registry/cache.py) under the token they read; a
+    new token, committed with the campaign write that made it, tells every process to reload.
+    """
+
+    __tablename__ = "registry_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+# Where a session keeps the registry snapshot of its transaction (campaigns/registry/cache.py).
+REGISTRY_SNAPSHOT = "outreach_registry_snapshot"
+_REGISTRY_TABLES = (Campaign, CampaignNumber, Keyword, Hotline, RegistrySetting)
+
+
+@event.listens_for(Session, "before_flush")
+def _new_registry_token(session: Session, _context: Any, _instances: Any) -> None:
+    """A flush that writes the registry gives `registry_version` a new token, in its transaction."""
+    touched = itertools.chain(session.new, session.dirty, session.deleted)
+    if not any(isinstance(obj, _REGISTRY_TABLES) for obj in touched):
+        return
+    session.info.pop(REGISTRY_SNAPSHOT, None)
+    token = uuid.uuid4().hex
+    insert = insert_for(session, RegistryVersion).values(id=1, token=token)
+    session.execute(insert.on_conflict_do_update(index_elements=["id"], set_={"token": token}))

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.registry.cache import ORGANISATION_KEY
+from campaigns.registry.cache import organisation as organisation
 from campaigns.registry.channels import CHANNELS_KEY
 from campaigns.registry.flows import SOURCE_DIR
 from campaigns.registry.keywords import normalize_keyword
@@ -30,7 +32,6 @@ from campaigns.registry.validation import (
 )
 from outreach.core.settings import Settings
 
-ORGANISATION_KEY = "organisation"
 # The zone of a campaign that names none, unless the caller passes the configured one.
 DEFAULT_TIMEZONE: str = Settings.model_fields["default_timezone"].default
 # Option keys that hold CampaignSpec fields (or the service's own); the rest are the entry's
@@ -279,9 +280,3 @@ def _put_setting(session: Session, key: str, value: dict[str, Any]) -> None:
         session.add(RegistrySetting(key=key, value=value))
     elif row.value != value:
         row.value = value
-
-
-def organisation(session: Session) -> dict[str, Any]:
-    """Returns the organisation block of the loaded file (empty if none was loaded)."""
-    row = session.get(RegistrySetting, ORGANISATION_KEY)
-    return dict(row.value) if row is not None else {}

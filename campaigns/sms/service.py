@@ -11,6 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.followups.service import handle_sms_command
+from campaigns.registry.cache import (
+    CampaignEntry,
+    KeywordEntry,
+    keyword_candidates,
+    keywords_on,
+    organisation,
+)
 from campaigns.registry.enums import Attribution, Channel, Gateway, InteractionKind
 from campaigns.registry.keywords import (
     display_upper,
@@ -20,8 +27,7 @@ from campaigns.registry.keywords import (
     keyword_accepts,
     message_word,
 )
-from campaigns.registry.models import Campaign, CampaignNumber, Interaction, Keyword
-from campaigns.registry.service import organisation
+from campaigns.registry.models import Interaction
 from outreach.core.context import AppContext
 from outreach.core.logs import event
 from outreach.core.privacy import Address, country_of
@@ -173,7 +179,9 @@ def _command(
     )
 
 
-def match_keyword(session: Session, *, number: str, body: str) -> tuple[Keyword, Campaign] | None:
+def match_keyword(
+    session: Session, *, number: str, body: str
+) -> tuple[KeywordEntry, CampaignEntry] | None:
     """Finds the campaign keyword on this number that the message's first word matches.
 
     An exact match (accents kept) wins over a folded one; a folded match of a keyword that
@@ -182,14 +190,7 @@ def match_keyword(session: Session, *, number: str, body: str) -> tuple[Keyword,
     word = message_word(body)
     if word is None:
         return None
-    rows = session.execute(
-        select(Keyword, Campaign)
-        .join(Campaign, Keyword.campaign_id == Campaign.id)
-        .join(CampaignNumber, CampaignNumber.campaign_id == Campaign.id)
-        .where(CampaignNumber.number == number, Keyword.normalized == word.folded)
-        .order_by(Campaign.end_date.desc(), Keyword.id)
-    ).all()
-    candidates = [(row[0], row[1]) for row in rows]
+    candidates = keyword_candidates(session, number=number, folded=word.folded)
     exact = [(k, c) for k, c in candidates if exact_keyword(k.keyword) == word.exact]
     for keyword, campaign in exact or candidates:
         if keyword_accepts(
@@ -209,12 +210,7 @@ def default_reply(session: Session, *, number: str, body: str) -> tuple[str, str
     language = guess_language(body, languages[0])
     templates: dict[str, str] = org.get("default_reply") or {}
     template = templates.get(language) or templates.get(languages[0]) or FALLBACK_DEFAULT
-    rows = session.execute(
-        select(Keyword.keyword, Keyword.language)
-        .join(CampaignNumber, CampaignNumber.campaign_id == Keyword.campaign_id)
-        .where(CampaignNumber.number == number)
-        .order_by(Keyword.id)
-    ).all()
+    rows = keywords_on(session, number)
     if not rows:
         # An unknown number: no keywords to list, keep the rest of the message (the hotline).
         return language, template.split("{keywords}")[-1].lstrip(" .:") or template

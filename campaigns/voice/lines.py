@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.registry.cache import psa_campaigns as psa_campaigns
 from campaigns.registry.flows import flow_file
 from campaigns.registry.models import Campaign, CampaignNumber, Hotline
 from ivr_flows.loader import FlowError, FlowPathError
@@ -62,12 +63,3 @@ def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:
             hotline=hotline,
         )
     return None
-
-
-def psa_campaigns(session: Session) -> dict[str, int]:
-    """Maps every campaign's PSA code to its campaign id."""
-    out: dict[str, int] = {}
-    for campaign_id, options in session.execute(select(Campaign.id, Campaign.options)):
-        for code in (options or {}).get("psa_codes") or []:
-            out.setdefault(str(code), campaign_id)
-    return out

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.followups.enrol import open_series
+from campaigns.registry.cache import campaign_timezone, hotline_timezone
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
-from campaigns.registry.models import Campaign, Hotline, Interaction
+from campaigns.registry.models import Interaction
 from campaigns.voice.effects import add_event, apply_effects
 from campaigns.voice.lines import Line, find_line, psa_campaigns
 from campaigns.voice.models import Call, CallDirection, CallEventKind
@@ -265,13 +266,13 @@ def step_call(
 
 def _timezone(session: Session, ctx: AppContext, call: Call) -> str:
     if call.hotline_id is not None:
-        hotline = session.get(Hotline, call.hotline_id)
-        if hotline is not None:
-            return str(hotline.options.get("timezone") or ctx.settings.default_timezone)
+        exists, zone = hotline_timezone(session, call.hotline_id)
+        if exists:
+            return zone or ctx.settings.default_timezone
     if call.campaign_id is not None and call.attribution == Attribution.NUMBER.value:
-        campaign = session.get(Campaign, call.campaign_id)
-        if campaign is not None:
-            return campaign.timezone
+        campaign_zone = campaign_timezone(session, call.campaign_id)
+        if campaign_zone is not None:
+            return campaign_zone
     return ctx.settings.default_timezone
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
@@ -40,6 +43,12 @@ STATEMENT_TIMEOUT_SECONDS = 8.0
 SQLITE_IMMEDIATE = "outreach_sqlite_immediate"
 # Provider ids (MessageSid, CallSid) are stored whole up to this length, hashed beyond it.
 SID_LENGTH = 255
+# Connections a SQLite file engine keeps open: enough for the one writer plus the readers of a
+# busy process, so no request opens (and re-PRAGMAs) an overflow connection of its own.
+SQLITE_POOL_SIZE = 12
+PG_POOL_SIZE = 20
+# One writer per process and SQLite file, as a bounded wait on a lock (see session_scope).
+_SQLITE_WRITERS: WeakKeyDictionary[Engine, tuple[threading.Lock, float]] = WeakKeyDictionary()
 
 
 class SchemaError(RuntimeError):
@@ -112,11 +121,15 @@ def make_engine(
     if url.startswith("sqlite"):
         in_memory = make_url(url).database in (None, "", ":memory:")
         # An in-memory database lives in one connection per thread: there is no pool to wait on.
-        pooling = {} if in_memory else {"pool_timeout": lock_timeout}
+        pooling: dict[str, Any] = {}
+        if not in_memory:
+            pooling = {"pool_timeout": lock_timeout, "pool_size": SQLITE_POOL_SIZE}
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": lock_timeout}, **pooling
         )
         _sqlite_transactions(engine, in_memory=in_memory)
+        if not in_memory:
+            _SQLITE_WRITERS[engine] = (threading.Lock(), lock_timeout)
         return engine
     try:
         return _pg_engine(url, lock_timeout, statement_timeout)
@@ -131,8 +144,10 @@ def _pg_engine(url: str, lock_timeout: float, statement_timeout: float) -> Engin
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        # As many as before (10 + 10 overflow), all kept: an overflow connection was opened
+        # and closed per request under load, each a new PostgreSQL backend.
+        pool_size=PG_POOL_SIZE,
+        max_overflow=0,
         pool_timeout=lock_timeout,
         connect_args={
             "options": _pg_options(url, lock_timeout, statement_timeout),
@@ -198,17 +213,32 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     The request or job that opens it owns the transaction. Domain code inside only flushes
     and uses savepoints (`session.begin_nested()`); it never commits or rolls back. On
     SQLite the transaction takes the write lock when it begins (see `_sqlite_transactions`).
+
+    On a SQLite file, the threads of one process first queue on a lock of their own (bounded
+    by the lock timeout, then sqlalchemy's TimeoutError): SQLite's busy handler polls with
+    sleeps of up to 100 ms, so forty request threads polling for its write lock spent most of
+    their time asleep while the lock was free. Other processes still wait on SQLite's lock.
+    The lock is a plain Lock, not an RLock: FastAPI may end a dependency's scope in another
+    thread than the one that began it. A unit of work nested in another on one SQLite file
+    waited out the busy timeout before this lock too, and fails the same way.
     """
-    session = factory()
+    writer = _SQLITE_WRITERS.get(factory.kw.get("bind"))  # type: ignore[arg-type]
+    if writer is not None and not writer[0].acquire(timeout=writer[1]):
+        raise PoolTimeout(f"no turn to write to the database within {writer[1]} s")
     try:
-        session.connection(execution_options={SQLITE_IMMEDIATE: True})
-        yield session
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+        session = factory()
+        try:
+            session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
     finally:
-        session.close()
+        if writer is not None:
+            writer[0].release()
 
 
 def alembic_config(url: str) -> Any:

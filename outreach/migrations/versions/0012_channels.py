@@ -3,7 +3,7 @@
 Existing rows came through Twilio, the only gateway before this revision.
 
 Revision ID: 0012_channels
-Revises: 0010_integrity
+Revises: 0011_registry_version
 Create Date: 2026-12-01 12:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_channels"
-down_revision: str | Sequence[str] | None = "0010_integrity"
+down_revision: str | Sequence[str] | None = "0011_registry_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,57 @@
+"""SQLite units of work of one process take turns on a lock of their own, bounded in time."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from outreach.core.db import make_engine, make_session_factory, session_scope
+
+
+def test_a_writer_without_a_turn_fails_within_the_lock_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}", lock_timeout=0.2)
+    sessions = make_session_factory(engine)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with session_scope(sessions):
+            holding.set()
+            release.wait(10)
+
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(hold)
+        assert holding.wait(10)
+        try:
+            with pytest.raises(PoolTimeout), session_scope(sessions):
+                pass
+        finally:
+            release.set()
+        held.result()
+    with session_scope(sessions) as session:  # the turn is given back
+        assert session.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()
+
+
+def test_twenty_writers_at_once_all_commit(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        session.execute(text("CREATE TABLE n (v INTEGER)"))
+        session.execute(text("INSERT INTO n VALUES (0)"))
+
+    def bump() -> None:
+        with session_scope(sessions) as session:
+            value = session.execute(text("SELECT v FROM n")).scalar_one()
+            session.execute(text("UPDATE n SET v = :v"), {"v": value + 1})
+
+    with ThreadPoolExecutor(20) as pool:
+        for future in [pool.submit(bump) for _ in range(20)]:
+            future.result()
+    with session_scope(sessions) as session:
+        assert session.execute(text("SELECT v FROM n")).scalar_one() == 20
+    engine.dispose()
