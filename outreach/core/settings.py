@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from outreach.core.db import LOCK_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS
@@ -132,8 +132,11 @@ class Settings(BaseSettings):
 
     @field_validator("trusted_proxies", "kannel_allow_ips")
     @classmethod
-    def _proxies_parse(cls, value: str) -> str:
-        _parse_networks(value)
+    def _proxies_parse(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            _parse_networks(value)
+        except ValueError as exc:  # name the variable to fix, as the operator writes it
+            raise ValueError(f"{env_name(str(info.field_name))} {exc}") from exc
         return value
 
     def trusted_proxy_networks(self) -> tuple[ProxyNetwork, ...]:
