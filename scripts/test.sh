@@ -21,6 +21,8 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# sox + its MP3 format: the flow editor normalises uploaded recordings with it.
+command -v sox >/dev/null 2>&1 || need+=(sox libsox-fmt-mp3)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages for the tests: ${need[*]}"

@@ -1,0 +1,93 @@
+"""Flow files on disk become stored flows: import a file, and attach campaigns to stored flows.
+
+Importing saves the file as the flow's next version (unless the newest version has the same
+source), publishes it when the flow has no live version yet, and attaches every campaign and
+hotline whose `flow` reference names that file, so their calls run on the stored flow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.flows.models import FlowVersion
+from campaigns.flows.service import checked, get_flow, latest, publish, save_version
+from campaigns.registry.flows import FLOW_KEY, flow_file
+from campaigns.registry.models import Campaign, Hotline
+from ivr_flows.loader import FlowPathError, read_flow_text
+from outreach.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Imported:
+    key: str
+    version: int
+    created: bool  # a new version was saved
+    attached: tuple[str, ...]  # campaign codes and hotline numbers now on the stored flow
+
+
+def import_file(session: Session, path: Path, *, user: str, settings: Settings) -> Imported:
+    """Imports one flow file (raises FlowRefused / FlowPathError when it is not a valid flow)."""
+    text = read_flow_text(path)
+    flow = checked(text)
+    previous = None
+    try:
+        previous = latest(session, get_flow(session, flow.id))
+    except LookupError:
+        previous = None
+    created = previous is None or previous.source != text
+    row: FlowVersion = (
+        save_version(session, source=text, user=user, note=f"imported from {path.name}")
+        if created or previous is None
+        else previous
+    )
+    stored = get_flow(session, flow.id)
+    if stored.live_version_id is None:
+        publish(session, key=flow.id, number=row.number)
+    attached = _attach_referrers(session, path.resolve(), flow.id, settings)
+    return Imported(flow.id, row.number, created, attached)
+
+
+def _names_file(options: dict[str, object], reference: object, target: Path, s: Settings) -> bool:
+    if not reference:
+        return False
+    try:
+        return flow_file(dict(options), str(reference), s) == target
+    except FlowPathError:
+        return False
+
+
+def _attach_referrers(session: Session, target: Path, key: str, s: Settings) -> tuple[str, ...]:
+    out: list[str] = []
+    for campaign in session.scalars(select(Campaign).order_by(Campaign.code)):
+        voice = campaign.options.get("voice")
+        if isinstance(voice, dict) and _names_file(campaign.options, voice.get("flow"), target, s):
+            attach(session, campaign, key)
+            out.append(campaign.code)
+    for hotline in session.scalars(select(Hotline).order_by(Hotline.number)):
+        if _names_file(hotline.options, hotline.options.get("flow"), target, s):
+            hotline.options = {**hotline.options, FLOW_KEY: key}
+            out.append(hotline.number)
+    return tuple(out)
+
+
+def attach(session: Session, campaign: Campaign, key: str | None) -> None:
+    """Attaches a campaign's voice line to a stored flow (None detaches it)."""
+    get_flow(session, key) if key else None
+    voice = dict(campaign.options.get("voice") or {})
+    if key:
+        voice[FLOW_KEY] = key
+    else:
+        voice.pop(FLOW_KEY, None)
+    campaign.options = {**campaign.options, "voice": voice}
+
+
+def attached_campaigns(session: Session, key: str) -> list[str]:
+    return [
+        c.code
+        for c in session.scalars(select(Campaign).order_by(Campaign.code))
+        if (c.options.get("voice") or {}).get(FLOW_KEY) == key
+    ]

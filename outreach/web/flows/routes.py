@@ -1,0 +1,266 @@
+"""The flow editor pages: list, create/copy, edit and save, versions, publish, restore, diff."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from campaigns.flows import service
+from campaigns.flows.audio import AudioRefused, attach_recording
+from campaigns.flows.imports import attach, attached_campaigns, import_file
+from campaigns.flows.models import StoredFlow
+from campaigns.registry.flows import configured_root
+from campaigns.registry.models import Campaign
+from ivr_flows.loader import MAX_FLOW_BYTES, FlowPathError
+from outreach.core.deps import CtxDep, SessionDep
+from outreach.web.auth.web import csrf_token
+from outreach.web.flows import views
+from outreach.web.flows.access import FlowManager, flow_manager
+from outreach.web.pages import templates
+from outreach.web.security_headers import CONTENT_SECURITY_POLICY
+
+router = APIRouter(
+    prefix="/dashboard/flows", include_in_schema=False, dependencies=[Depends(flow_manager)]
+)
+Source = Annotated[str, Form(max_length=MAX_FLOW_BYTES)]
+
+
+def _page(request: Request, name: str, user: Any, status: int = 200, **extra: Any) -> Response:
+    context = {"user": user, "manager": True, "csrf": csrf_token(request), "page": "flows"}
+    return templates.TemplateResponse(
+        request, f"flows/{name}.html", {**context, **extra}, status_code=status
+    )
+
+
+def _back(key: str, note: str = "") -> Response:
+    return RedirectResponse(f"/dashboard/flows/{key}" + (f"?done={note}" if note else ""), 303)
+
+
+@router.get("", response_class=HTMLResponse)
+def index(request: Request, user: FlowManager, session: SessionDep) -> Response:
+    flows = list(session.scalars(select(StoredFlow).order_by(StoredFlow.key)))
+    rows = [
+        {
+            "flow": f,
+            "versions": service.count_versions(session, f),
+            "live": service.live_version(session, f.key),
+            "campaigns": attached_campaigns(session, f.key),
+        }
+        for f in flows
+    ]
+    return _page(request, "index", user, rows=rows)
+
+
+@router.post("/import")
+def import_files(user: FlowManager, session: SessionDep, ctx: CtxDep) -> Response:
+    """Imports every flow file of the flows folder (and the demo's) into stored flows."""
+    root = configured_root(ctx.settings)
+    if root is None or not root.is_dir():
+        raise HTTPException(422, "no flows folder is configured (OUTREACH_FLOWS_DIR)")
+    folder = root / "flows" if (root / "flows").is_dir() else root
+    for path in sorted(Path(folder).glob("*.y*ml")):
+        try:
+            import_file(session, path, user=user.username, settings=ctx.settings)
+        except (service.FlowRefused, FlowPathError):
+            continue
+    return RedirectResponse("/dashboard/flows", 303)
+
+
+@router.post("/new")
+def create(
+    request: Request,
+    user: FlowManager,
+    session: SessionDep,
+    key: Annotated[str, Form(max_length=64)],
+    copy_of: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Creates a flow: a copy of another's newest version under a new id, or a starter menu."""
+    if session.scalar(select(StoredFlow).where(StoredFlow.key == key)) is not None:
+        return _page(request, "index", user, 409, rows=[], error=f"a flow {key!r} exists")
+    if copy_of:
+        base = service.latest(session, service.get_flow(session, copy_of))
+        source = base.source if base is not None else ""
+        source = _renamed(source, copy_of, key)
+        audio = dict(base.audio) if base is not None else {}
+    else:
+        source, audio = STARTER.replace("__KEY__", key), {}
+    try:
+        service.save_version(
+            session, source=source, user=user.username, audio=audio, note="created"
+        )
+    except service.FlowRefused as exc:
+        return _page(request, "index", user, 422, rows=[], error=str(exc))
+    return _back(key)
+
+
+def _renamed(source: str, old: str, new: str) -> str:
+    lines = source.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("id:"):
+            lines[i] = f"id: {new}\n"
+            break
+    return "".join(lines)
+
+
+STARTER = """id: __KEY__
+title: New voice menu
+languages: [az, ru, en]
+default_language: az
+voices:
+  az: {voice: Google.tr-TR-Standard-A, language: tr-TR}
+  ru: {voice: Polly.Tatyana, language: ru-RU}
+  en: {voice: Polly.Joanna, language: en-US}
+start: welcome
+nodes:
+  welcome:
+    kind: message
+    prompt:
+      az: {text: "Salam!"}
+      ru: {text: "Здравствуйте!"}
+      en: {text: "Hello!"}
+    next: goodbye
+  goodbye:
+    kind: hangup
+    prompt:
+      az: {text: "Sağ olun!"}
+      ru: {text: "До свидания!"}
+      en: {text: "Goodbye!"}
+"""
+
+
+@router.get("/{key}", response_class=HTMLResponse)
+def edit(
+    key: str, request: Request, user: FlowManager, session: SessionDep, ctx: CtxDep,
+    version: int | None = None,
+) -> Response:  # fmt: skip
+    try:
+        stored = service.get_flow(session, key)
+        rows = service.versions(session, key)
+        shown = service.version(session, key, version) if version else rows[0]
+    except (service.UnknownVersion, IndexError) as exc:
+        raise HTTPException(404, "unknown flow or version") from exc
+    codes = list(session.scalars(select(Campaign.code).order_by(Campaign.code)))
+    nonce = secrets.token_urlsafe(16)
+    answer = _page(
+        request,
+        "edit",
+        user,
+        flow=stored,
+        versions=rows,
+        shown=shown,
+        check=views.check(shown.source),
+        audio=views.recordings(shown, ctx.settings.public_url),
+        campaigns=codes,
+        attached=attached_campaigns(session, key),
+        max_mb=ctx.settings.audio_max_bytes / (1024 * 1024),
+        max_seconds=ctx.settings.audio_max_seconds,
+        done=request.query_params.get("done", ""),
+        style_nonce=nonce,
+    )
+    # CodeMirror writes its styles into a <style> element: this page allows that one by nonce.
+    answer.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", f"style-src 'self' 'nonce-{nonce}'"
+    )
+    return answer
+
+
+@router.post("/{key}/check")
+def live_check(key: str, user: FlowManager, source: Annotated[str, Body(embed=True)]) -> Any:
+    if len(source.encode()) > MAX_FLOW_BYTES:
+        return JSONResponse({"detail": "the flow is larger than 256 KiB"}, 413)
+    return views.check(source)
+
+
+@router.post("/{key}/save")
+def save(
+    key: str, request: Request, user: FlowManager, session: SessionDep, ctx: CtxDep,
+    source: Source, note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:  # fmt: skip
+    try:
+        service.get_flow(session, key)
+        row = service.save_version(session, source=source, user=user.username, key=key, note=note)
+    except service.UnknownVersion as exc:
+        raise HTTPException(404, "unknown flow") from exc
+    except service.FlowRefused as exc:
+        issues = [
+            {"line": i.line, "location": i.location, "message": i.message} for i in exc.issues
+        ]
+        return JSONResponse({"detail": "the flow has errors", "issues": issues}, 422)
+    return JSONResponse(
+        {"version": row.number, "url": f"/dashboard/flows/{key}?version={row.number}"}
+    )
+
+
+@router.post("/{key}/publish")
+def publish(
+    key: str, user: FlowManager, session: SessionDep, number: Annotated[int, Form(ge=1)]
+) -> Response:
+    try:
+        service.publish(session, key=key, number=number)
+    except service.UnknownVersion as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return _back(key, f"published-{number}")
+
+
+@router.post("/{key}/restore")
+def restore(
+    key: str, user: FlowManager, session: SessionDep, number: Annotated[int, Form(ge=1)]
+) -> Response:
+    try:
+        row = service.restore(session, key=key, number=number, user=user.username)
+    except service.UnknownVersion as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return _back(key, f"restored-{number}-as-{row.number}")
+
+
+@router.get("/{key}/diff", response_class=HTMLResponse)
+def diff(
+    key: str, request: Request, user: FlowManager, session: SessionDep, a: int, b: int
+) -> Response:
+    try:
+        old, new = service.version(session, key, a), service.version(session, key, b)
+    except service.UnknownVersion as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return _page(request, "diff", user, key=key, a=old, b=new, lines=views.diff(old, new))
+
+
+@router.post("/{key}/attach")
+def attach_campaign(
+    key: str, user: FlowManager, session: SessionDep,
+    campaign: Annotated[str, Form(max_length=64)], detach: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    found = session.scalar(select(Campaign).where(Campaign.code == campaign))
+    if found is None:
+        raise HTTPException(404, "unknown campaign")
+    try:
+        if service.live_version(session, key) is None and not detach:
+            raise HTTPException(409, "publish a version before attaching campaigns")
+        attach(session, found, None if detach else key)
+    except service.UnknownVersion as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return _back(key, "detached" if detach else "attached")
+
+
+@router.post("/{key}/audio")
+def upload(
+    key: str, user: FlowManager, session: SessionDep, ctx: CtxDep,
+    slot: Annotated[str, Form(max_length=200)], file: Annotated[UploadFile, File()],
+) -> Response:  # fmt: skip
+    data = file.file.read(ctx.settings.audio_max_bytes + 1)
+    try:
+        stored = attach_recording(
+            session, key=key, slot=slot, data=data, user=user.username, settings=ctx.settings
+        )
+    except service.UnknownVersion as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except AudioRefused as exc:
+        return JSONResponse({"detail": str(exc)}, 422)
+    return JSONResponse(
+        {"version": stored.version, "token": stored.token, "duration_ms": stored.duration_ms,
+         "url": service.media_url("", stored.token)}
+    )  # fmt: skip
