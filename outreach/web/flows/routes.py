@@ -6,39 +6,26 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from campaigns.flows import service
-from campaigns.flows.audio import AudioRefused, attach_recording
-from campaigns.flows.imports import attach, attached_campaigns, import_file
+from campaigns.flows.imports import attached_campaigns, import_file
 from campaigns.flows.models import StoredFlow
 from campaigns.registry.flows import configured_root
 from campaigns.registry.models import Campaign
 from ivr_flows.loader import MAX_FLOW_BYTES, FlowPathError
 from outreach.core.deps import CtxDep, SessionDep
-from outreach.web.auth.web import csrf_token
 from outreach.web.flows import views
 from outreach.web.flows.access import FlowManager, flow_manager
-from outreach.web.pages import templates
+from outreach.web.flows.render import back, page
 from outreach.web.security_headers import CONTENT_SECURITY_POLICY
 
 router = APIRouter(
     prefix="/dashboard/flows", include_in_schema=False, dependencies=[Depends(flow_manager)]
 )
 Source = Annotated[str, Form(max_length=MAX_FLOW_BYTES)]
-
-
-def _page(request: Request, name: str, user: Any, status: int = 200, **extra: Any) -> Response:
-    context = {"user": user, "manager": True, "csrf": csrf_token(request), "page": "flows"}
-    return templates.TemplateResponse(
-        request, f"flows/{name}.html", {**context, **extra}, status_code=status
-    )
-
-
-def _back(key: str, note: str = "") -> Response:
-    return RedirectResponse(f"/dashboard/flows/{key}" + (f"?done={note}" if note else ""), 303)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -53,7 +40,7 @@ def index(request: Request, user: FlowManager, session: SessionDep) -> Response:
         }
         for f in flows
     ]
-    return _page(request, "index", user, rows=rows)
+    return page(request, "index", user, rows=rows)
 
 
 @router.post("/import")
@@ -81,7 +68,7 @@ def create(
 ) -> Response:
     """Creates a flow: a copy of another's newest version under a new id, or a starter menu."""
     if session.scalar(select(StoredFlow).where(StoredFlow.key == key)) is not None:
-        return _page(request, "index", user, 409, rows=[], error=f"a flow {key!r} exists")
+        return page(request, "index", user, 409, rows=[], error=f"a flow {key!r} exists")
     if copy_of:
         base = service.latest(session, service.get_flow(session, copy_of))
         source = base.source if base is not None else ""
@@ -94,8 +81,8 @@ def create(
             session, source=source, user=user.username, audio=audio, note="created"
         )
     except service.FlowRefused as exc:
-        return _page(request, "index", user, 422, rows=[], error=str(exc))
-    return _back(key)
+        return page(request, "index", user, 422, rows=[], error=str(exc))
+    return back(key)
 
 
 def _renamed(source: str, old: str, new: str) -> str:
@@ -146,7 +133,7 @@ def edit(
         raise HTTPException(404, "unknown flow or version") from exc
     codes = list(session.scalars(select(Campaign.code).order_by(Campaign.code)))
     nonce = secrets.token_urlsafe(16)
-    answer = _page(
+    answer = page(
         request,
         "edit",
         user,
@@ -194,73 +181,3 @@ def save(
     return JSONResponse(
         {"version": row.number, "url": f"/dashboard/flows/{key}?version={row.number}"}
     )
-
-
-@router.post("/{key}/publish")
-def publish(
-    key: str, user: FlowManager, session: SessionDep, number: Annotated[int, Form(ge=1)]
-) -> Response:
-    try:
-        service.publish(session, key=key, number=number)
-    except service.UnknownVersion as exc:
-        raise HTTPException(404, str(exc)) from exc
-    return _back(key, f"published-{number}")
-
-
-@router.post("/{key}/restore")
-def restore(
-    key: str, user: FlowManager, session: SessionDep, number: Annotated[int, Form(ge=1)]
-) -> Response:
-    try:
-        row = service.restore(session, key=key, number=number, user=user.username)
-    except service.UnknownVersion as exc:
-        raise HTTPException(404, str(exc)) from exc
-    return _back(key, f"restored-{number}-as-{row.number}")
-
-
-@router.get("/{key}/diff", response_class=HTMLResponse)
-def diff(
-    key: str, request: Request, user: FlowManager, session: SessionDep, a: int, b: int
-) -> Response:
-    try:
-        old, new = service.version(session, key, a), service.version(session, key, b)
-    except service.UnknownVersion as exc:
-        raise HTTPException(404, str(exc)) from exc
-    return _page(request, "diff", user, key=key, a=old, b=new, lines=views.diff(old, new))
-
-
-@router.post("/{key}/attach")
-def attach_campaign(
-    key: str, user: FlowManager, session: SessionDep,
-    campaign: Annotated[str, Form(max_length=64)], detach: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
-    found = session.scalar(select(Campaign).where(Campaign.code == campaign))
-    if found is None:
-        raise HTTPException(404, "unknown campaign")
-    try:
-        if service.live_version(session, key) is None and not detach:
-            raise HTTPException(409, "publish a version before attaching campaigns")
-        attach(session, found, None if detach else key)
-    except service.UnknownVersion as exc:
-        raise HTTPException(404, str(exc)) from exc
-    return _back(key, "detached" if detach else "attached")
-
-
-@router.post("/{key}/audio")
-def upload(
-    key: str, user: FlowManager, session: SessionDep, ctx: CtxDep,
-    slot: Annotated[str, Form(max_length=200)], file: Annotated[UploadFile, File()],
-) -> Response:  # fmt: skip
-    data = file.file.read(ctx.settings.audio_max_bytes + 1)
-    try:
-        stored = attach_recording(
-            session, key=key, slot=slot, data=data, user=user.username, settings=ctx.settings
-        )
-    except service.UnknownVersion as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except AudioRefused as exc:
-        return JSONResponse({"detail": str(exc)}, 422)
-    return JSONResponse(
-        {"version": stored.version, "token": stored.token, "duration_ms": stored.duration_ms,
-         "url": service.media_url("", stored.token)}
-    )  # fmt: skip
