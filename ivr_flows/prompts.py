@@ -77,13 +77,16 @@ def with_audio(flow: Flow, urls: Mapping[str, str]) -> Flow:
     return replace(flow, nodes=nodes, **top)  # type: ignore[arg-type]
 
 
-def missing_recordings(flow: Flow, recorded: Mapping[str, object]) -> dict[str, list[str]]:
-    """Maps each node (or FLOW_SLOT) to the `field/language` of its prompts with no recording.
+def missing_recordings(
+    flow: Flow, recorded: Mapping[str, object], languages: frozenset[str] = NEEDS_RECORDING
+) -> dict[str, list[str]]:
+    """Maps each node (or FLOW_SLOT) to the `field/language` of its prompts with no recording,
+    in `languages` (by default those no text-to-speech voice speaks).
 
     A slot counts as recorded when `recorded` has its key or the flow gives it an audio URL.
     """
     out: dict[str, list[str]] = {}
     for slot in slots(flow):
-        if slot.key not in recorded and not slot.audio:
+        if slot.language in languages and slot.key not in recorded and not slot.audio:
             out.setdefault(slot.node, []).append(f"{slot.field}/{slot.language}")
     return out

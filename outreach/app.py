@@ -32,6 +32,7 @@ from outreach.web.dashboard.routes import router as dashboard_router
 from outreach.web.flows.media import router as media_router
 from outreach.web.flows.routes import router as flows_router
 from outreach.web.flows.simulator import router as simulator_router
+from outreach.web.flows.sms_pane import router as sms_pane_router
 from outreach.web.flows.versions import router as versions_router
 from outreach.web.pages import STATIC_DIR, templates
 from outreach.web.security_headers import SecurityHeadersMiddleware
@@ -52,6 +53,7 @@ PAGE_ROUTERS = (
     voice_router,
     auth_router,
     simulator_router,
+    sms_pane_router,
     versions_router,
     flows_router,
     dashboard_router,

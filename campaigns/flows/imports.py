@@ -14,7 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.flows.models import FlowVersion
-from campaigns.flows.service import checked, get_flow, latest, publish, save_version
+from campaigns.flows.service import (
+    checked,
+    ensure_flow,
+    get_flow,
+    latest,
+    lock_flow,
+    publish,
+    save_version,
+)
 from campaigns.registry.flows import FLOW_KEY, flow_file
 from campaigns.registry.models import Campaign, Hotline
 from ivr_flows.loader import FlowPathError, read_flow_text
@@ -33,11 +41,8 @@ def import_file(session: Session, path: Path, *, user: str, settings: Settings) 
     """Imports one flow file (raises FlowRefused / FlowPathError when it is not a valid flow)."""
     text = read_flow_text(path)
     flow = checked(text)
-    previous = None
-    try:
-        previous = latest(session, get_flow(session, flow.id))
-    except LookupError:
-        previous = None
+    # Locked: twenty imports of one file at once save it once.
+    previous = latest(session, lock_flow(session, ensure_flow(session, flow.id, flow.title)))
     created = previous is None or previous.source != text
     row: FlowVersion = (
         save_version(session, source=text, user=user, note=f"imported from {path.name}")

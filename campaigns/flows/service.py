@@ -7,6 +7,8 @@ gets the new version, every call before it the old one, never a mix.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -52,7 +54,7 @@ def get_flow(session: Session, key: str) -> StoredFlow:
     return stored
 
 
-def _ensure_flow(session: Session, key: str, title: str) -> StoredFlow:
+def ensure_flow(session: Session, key: str, title: str) -> StoredFlow:
     stored = session.scalar(select(StoredFlow).where(StoredFlow.key == key))
     if stored is not None:
         return stored
@@ -64,6 +66,13 @@ def _ensure_flow(session: Session, key: str, title: str) -> StoredFlow:
         # Created at the same moment by another request: use that one.
         return get_flow(session, key)
     return stored
+
+
+def lock_flow(session: Session, flow: StoredFlow) -> StoredFlow:
+    """Locks the flow's row until the transaction ends (PostgreSQL; SQLite's unit of work
+    already holds the write lock), so saves of one flow are numbered and compared in turn."""
+    locked = session.scalar(select(StoredFlow).where(StoredFlow.id == flow.id).with_for_update())
+    return locked if locked is not None else flow
 
 
 def latest(session: Session, flow: StoredFlow) -> FlowVersion | None:
@@ -91,7 +100,7 @@ def save_version(
     unique (flow, number)) is retried with the next one.
     """
     flow = checked(source, key)
-    stored = _ensure_flow(session, flow.id, flow.title)
+    stored = lock_flow(session, ensure_flow(session, flow.id, flow.title))
     for _ in range(SAVE_ATTEMPTS):
         previous = latest(session, stored)
         number = (previous.number if previous is not None else 0) + 1
@@ -183,13 +192,15 @@ def media_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/media/{token}.wav"
 
 
-_FLOWS: OrderedDict[tuple[int, str], Flow] = OrderedDict()
+_FLOWS: OrderedDict[tuple[str, str], Flow] = OrderedDict()
 CACHED_VERSIONS = 256
 
 
 def flow_of(row: FlowVersion, public_url: str) -> Flow:
-    """The engine's flow of a version, its recordings laid over the prompts (cached: immutable)."""
-    cache_key = (row.id, public_url)
+    """The engine's flow of a version, its recordings laid over the prompts (cached by content:
+    a version never changes, and ids alone may repeat across databases in one process)."""
+    content = json.dumps([row.source, sorted((row.audio or {}).items())], ensure_ascii=False)
+    cache_key = (hashlib.sha256(content.encode()).hexdigest(), public_url)
     cached = _FLOWS.get(cache_key)
     if cached is not None:
         _FLOWS.move_to_end(cache_key)

@@ -14,7 +14,7 @@ from campaigns.flows import service
 from campaigns.flows.imports import attached_campaigns, import_file
 from campaigns.flows.models import StoredFlow
 from campaigns.registry.flows import configured_root
-from campaigns.registry.models import Campaign
+from campaigns.registry.models import Campaign, CampaignNumber
 from ivr_flows.loader import MAX_FLOW_BYTES, FlowPathError
 from outreach.core.deps import CtxDep, SessionDep
 from outreach.web.flows import views
@@ -132,6 +132,9 @@ def edit(
     except (service.UnknownVersion, IndexError) as exc:
         raise HTTPException(404, "unknown flow or version") from exc
     codes = list(session.scalars(select(Campaign.code).order_by(Campaign.code)))
+    numbers = list(
+        session.scalars(select(CampaignNumber.number).distinct().order_by(CampaignNumber.number))
+    )
     nonce = secrets.token_urlsafe(16)
     answer = page(
         request,
@@ -140,7 +143,7 @@ def edit(
         flow=stored,
         versions=rows,
         shown=shown,
-        check=views.check(shown.source),
+        check=views.check(shown.source, shown.audio),
         audio=views.recordings(shown, ctx.settings.public_url),
         campaigns=codes,
         attached=attached_campaigns(session, key),
@@ -148,6 +151,7 @@ def edit(
         max_seconds=ctx.settings.audio_max_seconds,
         done=request.query_params.get("done", ""),
         style_nonce=nonce,
+        numbers=numbers,
     )
     # CodeMirror writes its styles into a <style> element: this page allows that one by nonce.
     answer.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
@@ -157,10 +161,17 @@ def edit(
 
 
 @router.post("/{key}/check")
-def live_check(key: str, user: FlowManager, source: Annotated[str, Body(embed=True)]) -> Any:
+def live_check(
+    key: str, user: FlowManager, session: SessionDep, source: Annotated[str, Body(embed=True)]
+) -> Any:
     if len(source.encode()) > MAX_FLOW_BYTES:
         return JSONResponse({"detail": "the flow is larger than 256 KiB"}, 413)
-    return views.check(source)
+    try:
+        newest = service.latest(session, service.get_flow(session, key))
+    except service.UnknownVersion as exc:
+        raise HTTPException(404, "unknown flow") from exc
+    # A save carries the newest version's recordings over: mark what it would still lack.
+    return views.check(source, newest.audio if newest is not None else {})
 
 
 @router.post("/{key}/save")

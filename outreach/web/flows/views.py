@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 from campaigns.flows.models import FlowVersion
@@ -12,13 +13,14 @@ from ivr_flows.loader import check_text
 from ivr_flows.prompts import NEEDS_RECORDING, missing_recordings, slots, with_audio
 
 
-def check(source: str) -> dict[str, Any]:
-    """The live check: the same validator as `outreach flows validate`, and the diagram."""
+def check(source: str, recorded: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The live check: the same validator as `outreach flows validate`, and the diagram, with
+    the prompts still lacking a recording marked (`recorded`: the newest version's)."""
     flow, issues = check_text(source)
     listed = [{"line": i.line, "location": i.location, "message": i.message} for i in issues]
     if flow is None:
         return {"issues": listed, "graph": None}
-    return {"issues": listed, "graph": graph(flow, missing_recordings(flow, {}))}
+    return {"issues": listed, "graph": graph(flow, missing_recordings(flow, recorded or {}))}
 
 
 def recordings(row: FlowVersion, public_url: str) -> dict[str, Any]:

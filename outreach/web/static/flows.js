@@ -126,7 +126,7 @@
     const turn = el("div", { class: "turn" });
     data.prompts.forEach((p) => {
       if (p.kind === "play") {
-        const line = el("p", { class: "prompt play" }, "▶ ");
+        const line = el("p", { class: "prompt play" }, "play › ");
         line.append(el("audio", { controls: "", src: p.url, preload: "none" }));
         turn.append(line);
       } else {
@@ -170,5 +170,22 @@
   document.getElementById("sim-timeout").addEventListener("click", () => {
     log.append(el("p", { class: "keys" }, "(no input)"));
     step("", "keys");
+  });
+
+  // The SMS pane: the same SMS service as the webhook, rolled back (nothing kept or sent).
+  const smsLog = document.getElementById("sms-log");
+  document.getElementById("sms-send").addEventListener("click", () => {
+    const to = document.getElementById("sms-to").value;
+    const input = document.getElementById("sms-body");
+    smsLog.append(el("p", { class: "sms-out" }, "→ " + input.value));
+    fetch("/dashboard/flows/sms", {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+      body: JSON.stringify({ to, body: input.value }),
+      credentials: "same-origin",
+    }).then((r) => r.json()).then((data) => {
+      smsLog.append(el("p", { class: "sms-in" }, "← " + (data.reply || "(no reply)")));
+    });
+    input.value = "";
   });
 })();

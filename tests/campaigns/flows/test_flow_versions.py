@@ -112,3 +112,16 @@ def test_floip_rows_name_the_version_of_each_call(loaded: AppContext, client: Te
         flow = service.load_version(session, record(loaded, call.sid)[0].flow_version_id or 0, "x")
         found = rows(session, flow=flow, start=OPEN.replace(year=2026), end=OPEN.replace(year=2028))
     assert [r[6]["flow_version"] for r in found] == [1]
+
+
+def test_twenty_imports_of_one_file_at_once_save_it_once(loaded: AppContext) -> None:
+    def run(_: int) -> int:
+        with session_scope(loaded.sessions) as session:
+            return import_file(session, HOTLINE_FILE, user="m", settings=loaded.settings).version
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert set(pool.map(run, range(20))) == {1}
+    with loaded.sessions() as session:
+        assert [v.number for v in service.versions(session, "hotline")] == [1]
+        live = service.live_version(session, "hotline")
+        assert live is not None and live.number == 1

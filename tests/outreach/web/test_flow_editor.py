@@ -201,3 +201,20 @@ def test_the_simulator_walks_language_topic_goodbye_and_is_not_counted(
 def version_id(ctx: AppContext, number: int) -> int:
     with ctx.sessions() as session:
         return service.version(session, "hotline", number).id
+
+
+def test_the_sms_pane_answers_like_the_webhook_and_keeps_nothing(
+    manager: tuple[TestClient, str], editor: AppContext
+) -> None:
+    client, csrf = manager
+    with editor.sessions() as session:
+        before = len(list(session.scalars(select(Interaction))))
+    answer = client.post(
+        "/dashboard/flows/sms",
+        json={"to": "+994502000101", "body": "İŞ"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert answer.status_code == 200, answer.text
+    assert "Xaricdə iş?" in answer.json()["reply"]
+    with editor.sessions() as session:
+        assert len(list(session.scalars(select(Interaction)))) == before

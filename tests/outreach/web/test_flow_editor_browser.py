@@ -267,7 +267,12 @@ def test_a_manager_builds_records_publishes_and_simulates(
             page.click("#sim-timeout")  # type: ignore[attr-defined]
         log.locator(f"text={expect}").first.wait_for()
     log.locator(".ended").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "flow-editor-simulator.png"), full_page=True)  # type: ignore[attr-defined]
+    page.select_option("#sms-to", "+994502000101")  # type: ignore[attr-defined]
+    page.fill("#sms-body", "İŞ")  # type: ignore[attr-defined]
+    page.click("#sms-send")  # type: ignore[attr-defined]
+    page.locator("#sms-log .sms-in").wait_for()  # type: ignore[attr-defined]
+    assert "Xaricdə iş?" in page.locator("#sms-log .sms-in").inner_text()  # type: ignore[attr-defined]
+    page.locator(".simulator").screenshot(path=str(ARTIFACTS / "flow-editor-simulator.png"))  # type: ignore[attr-defined]
 
 
 def test_a_viewer_can_open_none_of_the_editor(browser: object, server: str) -> None:
