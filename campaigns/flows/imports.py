@@ -2,7 +2,8 @@
 
 Importing saves the file as the flow's next version (unless the newest version has the same
 source), publishes it when the flow has no live version yet, and attaches every campaign and
-hotline whose `flow` reference names that file, so their calls run on the stored flow.
+hotline whose `flow` reference names that file (`flow_attachments`), so their calls run on the
+stored flow's live version.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.flows.models import FlowVersion
+from campaigns.flows.models import FlowAttachment, FlowVersion, StoredFlow
 from campaigns.flows.service import (
     checked,
     ensure_flow,
@@ -23,7 +25,7 @@ from campaigns.flows.service import (
     publish,
     save_version,
 )
-from campaigns.registry.flows import FLOW_KEY, flow_file
+from campaigns.registry.flows import flow_file
 from campaigns.registry.models import Campaign, Hotline
 from ivr_flows.loader import FlowPathError, read_flow_text
 from outreach.core.settings import Settings
@@ -70,29 +72,56 @@ def _attach_referrers(session: Session, target: Path, key: str, s: Settings) -> 
     for campaign in session.scalars(select(Campaign).order_by(Campaign.code)):
         voice = campaign.options.get("voice")
         if isinstance(voice, dict) and _names_file(campaign.options, voice.get("flow"), target, s):
-            attach(session, campaign, key)
+            attach(session, key, campaign=campaign)
             out.append(campaign.code)
     for hotline in session.scalars(select(Hotline).order_by(Hotline.number)):
         if _names_file(hotline.options, hotline.options.get("flow"), target, s):
-            hotline.options = {**hotline.options, FLOW_KEY: key}
+            attach(session, key, hotline=hotline)
             out.append(hotline.number)
     return tuple(out)
 
 
-def attach(session: Session, campaign: Campaign, key: str | None) -> None:
-    """Attaches a campaign's voice line to a stored flow (None detaches it)."""
-    get_flow(session, key) if key else None
-    voice = dict(campaign.options.get("voice") or {})
-    if key:
-        voice[FLOW_KEY] = key
-    else:
-        voice.pop(FLOW_KEY, None)
-    campaign.options = {**campaign.options, "voice": voice}
+def attach(
+    session: Session,
+    key: str | None,
+    *,
+    campaign: Campaign | None = None,
+    hotline: Hotline | None = None,
+) -> None:
+    """Attaches a campaign's (or hotline's) calls to a stored flow; None detaches them."""
+    column = FlowAttachment.campaign_id if campaign is not None else FlowAttachment.hotline_id
+    owner = campaign.id if campaign is not None else hotline.id if hotline is not None else None
+    if owner is None:
+        raise ValueError("attach needs a campaign or a hotline")
+    if key is None:
+        session.execute(delete(FlowAttachment).where(column == owner))
+        return
+    flow_id = get_flow(session, key).id
+    for _ in range(2):
+        row = session.scalar(select(FlowAttachment).where(column == owner))
+        if row is not None:
+            row.flow_id = flow_id
+            return
+        try:
+            with session.begin_nested():
+                session.add(
+                    FlowAttachment(
+                        flow_id=flow_id,
+                        campaign_id=campaign.id if campaign is not None else None,
+                        hotline_id=hotline.id if hotline is not None else None,
+                    )
+                )
+            return
+        except IntegrityError:
+            continue  # attached at the same moment by another request: update that row
 
 
 def attached_campaigns(session: Session, key: str) -> list[str]:
-    return [
-        c.code
-        for c in session.scalars(select(Campaign).order_by(Campaign.code))
-        if (c.options.get("voice") or {}).get(FLOW_KEY) == key
-    ]
+    query = (
+        select(Campaign.code)
+        .join(FlowAttachment, FlowAttachment.campaign_id == Campaign.id)
+        .join(StoredFlow, StoredFlow.id == FlowAttachment.flow_id)
+        .where(StoredFlow.key == key)
+        .order_by(Campaign.code)
+    )
+    return list(session.scalars(query))

@@ -62,3 +62,20 @@ class FlowAudio(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlowAttachment(Base):
+    """Which stored flow a campaign's or a hotline's calls run on (its live version).
+
+    Kept apart from the campaign's options, so reloading the campaigns file keeps it; without
+    one, a campaign's calls read its `voice.flow` file from disk.
+    """
+
+    __tablename__ = "flow_attachments"
+    __table_args__ = (UniqueConstraint("campaign_id"), UniqueConstraint("hotline_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    hotline_id: Mapped[int | None] = mapped_column(ForeignKey("hotlines.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.flows.models import FlowVersion, StoredFlow
+from campaigns.flows.models import FlowAttachment, FlowVersion, StoredFlow
 from ivr_flows.loader import check_text
 from ivr_flows.model import Flow, Issue
 from ivr_flows.prompts import with_audio
@@ -170,6 +170,22 @@ def live_version(session: Session, key: str) -> FlowVersion | None:
     if stored is None or stored.live_version_id is None:
         return None
     return session.get(FlowVersion, stored.live_version_id)
+
+
+def attached_version(
+    session: Session, *, campaign_id: int | None = None, hotline_id: int | None = None
+) -> tuple[str, int | None] | None:
+    """(flow key, live version id) of the flow a campaign or hotline is attached to, or None."""
+    column = FlowAttachment.campaign_id if campaign_id is not None else FlowAttachment.hotline_id
+    owner = campaign_id if campaign_id is not None else hotline_id
+    if owner is None:
+        return None
+    found = session.execute(
+        select(StoredFlow.key, StoredFlow.live_version_id)
+        .join(FlowAttachment, FlowAttachment.flow_id == StoredFlow.id)
+        .where(column == owner)
+    ).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 def version_numbers(session: Session, key: str) -> dict[int, int]:

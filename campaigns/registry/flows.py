@@ -15,9 +15,6 @@ from ivr_flows.loader import FlowPathError, resolve_flow_path
 from outreach.core.settings import Settings
 
 SOURCE_DIR = "source_dir"
-# The stored flow (its key) a campaign's `voice` options or a hotline's options are attached
-# to; it wins over the `flow` file reference, which is then only where it was imported from.
-FLOW_KEY = "flow_key"
 
 
 def configured_root(settings: Settings) -> Path | None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.flows.service import live_version
-from campaigns.registry.flows import FLOW_KEY, flow_file
+from campaigns.flows.service import attached_version
+from campaigns.registry.flows import flow_file
 from campaigns.registry.models import Campaign, CampaignNumber, Hotline
 from ivr_flows.loader import FlowError, FlowPathError
 from ivr_flows.model import Issue
@@ -31,14 +31,14 @@ class Line:
     simulated: bool = False
 
 
-def _live(session: Session, key: object) -> int | None:
+def _live(attached: tuple[str, int | None] | None) -> int | None:
     """The live version id of an attached stored flow; an unpublished one is an error."""
-    if not key:
+    if attached is None:
         return None
-    found = live_version(session, str(key))
-    if found is None:
-        raise FlowError(str(key), [Issue("(flow)", f"stored flow {key!r} has no live version")])
-    return found.id
+    key, version_id = attached
+    if version_id is None:
+        raise FlowError(key, [Issue("(flow)", f"stored flow {key!r} has no live version")])
+    return version_id
 
 
 def _file(options: dict[str, object], relative: object, ctx: AppContext) -> Path | None:
@@ -63,8 +63,9 @@ def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:
     ).all()
     for campaign in campaigns:
         voice = campaign.options.get("voice")
-        if isinstance(voice, dict) and (voice.get(FLOW_KEY) or voice.get("flow")):
-            stored = _live(session, voice.get(FLOW_KEY))
+        voice = voice if isinstance(voice, dict) else {}
+        stored = _live(attached_version(session, campaign_id=campaign.id))
+        if stored or voice.get("flow"):
             return Line(
                 number=number,
                 flow_file=None if stored else _file(campaign.options, voice.get("flow"), ctx),
@@ -74,8 +75,8 @@ def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:
                 flow_version_id=stored,
             )
     hotline = session.scalar(select(Hotline).where(Hotline.number == number))
-    if hotline is not None and (hotline.options.get(FLOW_KEY) or hotline.options.get("flow")):
-        stored = _live(session, hotline.options.get(FLOW_KEY))
+    stored = _live(attached_version(session, hotline_id=hotline.id)) if hotline else None
+    if hotline is not None and (stored or hotline.options.get("flow")):
         return Line(
             number=number,
             flow_file=None if stored else _file(hotline.options, hotline.options.get("flow"), ctx),

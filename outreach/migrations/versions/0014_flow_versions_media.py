@@ -3,6 +3,7 @@
 - flows: one row per flow key, with the live version's id.
 - flow_versions: immutable snapshots (source and chosen recordings), numbered per flow.
 - flow_audio: recordings in the media folder, each under a random token.
+- flow_attachments: the stored flow a campaign's or hotline's calls run on.
 - calls.flow_version_id: the version a call started on; calls.simulated: the editor's
   simulator, never counted in reports.
 
@@ -76,6 +77,42 @@ def upgrade() -> None:
         sa.UniqueConstraint("token", name=op.f("uq_flow_audio_token")),
     )
     op.create_index(op.f("ix_flow_audio_flow_id"), "flow_audio", ["flow_id"])
+    op.create_table(
+        "flow_attachments",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "flow_id",
+            sa.Integer(),
+            sa.ForeignKey(
+                "flows.id", name=op.f("fk_flow_attachments_flow_id_flows"), ondelete="CASCADE"
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "campaign_id",
+            sa.Integer(),
+            sa.ForeignKey(
+                "campaigns.id",
+                name=op.f("fk_flow_attachments_campaign_id_campaigns"),
+                ondelete="CASCADE",
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "hotline_id",
+            sa.Integer(),
+            sa.ForeignKey(
+                "hotlines.id",
+                name=op.f("fk_flow_attachments_hotline_id_hotlines"),
+                ondelete="CASCADE",
+            ),
+            nullable=True,
+        ),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("campaign_id", name=op.f("uq_flow_attachments_campaign_id")),
+        sa.UniqueConstraint("hotline_id", name=op.f("uq_flow_attachments_hotline_id")),
+    )
+    op.create_index(op.f("ix_flow_attachments_flow_id"), "flow_attachments", ["flow_id"])
     with op.batch_alter_table("calls") as batch:
         batch.add_column(sa.Column("flow_version_id", sa.Integer(), nullable=True))
         batch.add_column(
@@ -95,6 +132,8 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("fk_calls_flow_version_id_flow_versions"), type_="foreignkey")
         batch.drop_column("simulated")
         batch.drop_column("flow_version_id")
+    op.drop_index(op.f("ix_flow_attachments_flow_id"), table_name="flow_attachments")
+    op.drop_table("flow_attachments")
     op.drop_index(op.f("ix_flow_audio_flow_id"), table_name="flow_audio")
     op.drop_table("flow_audio")
     op.drop_index(op.f("ix_flow_versions_flow_id"), table_name="flow_versions")

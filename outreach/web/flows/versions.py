@@ -66,7 +66,7 @@ def attach_campaign(
     try:
         if service.live_version(session, key) is None and not detach:
             raise HTTPException(409, "publish a version before attaching campaigns")
-        attach(session, found, None if detach else key)
+        attach(session, None if detach else key, campaign=found)
     except service.UnknownVersion as exc:
         raise HTTPException(404, str(exc)) from exc
     return back(key, "detached" if detach else "attached")
