@@ -7,6 +7,7 @@ import re
 import subprocess
 import wave
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,14 @@ from sqlalchemy import select
 from campaigns.flows import service
 from campaigns.flows.imports import import_file
 from campaigns.registry.models import Interaction
+from campaigns.reports import service as reports
+from campaigns.reports.filters import ReportFilter
 from outreach.core.context import AppContext
 from outreach.web.auth.models import Role
 from tests.support.app import PUBLIC_URL
 from tests.support.flows import DEMO_FLOWS
 from tests.support.reports import csrf_of, login, make_user, web  # noqa: F401
-from tests.support.voice import HOTLINE, OPEN, Caller, record, verbs
+from tests.support.voice import HOTLINE, OPEN, RADIO, Caller, record, verbs
 
 HOTLINE_FILE = DEMO_FLOWS / "hotline.yaml"
 SOURCE = HOTLINE_FILE.read_text(encoding="utf-8")
@@ -218,3 +221,66 @@ def test_the_sms_pane_answers_like_the_webhook_and_keeps_nothing(
     assert "Xaricdə iş?" in answer.json()["reply"]
     with editor.sessions() as session:
         assert len(list(session.scalars(select(Interaction)))) == before
+
+
+def test_simulated_calls_are_not_in_the_reports(
+    manager: tuple[TestClient, str], editor: AppContext
+) -> None:
+    client, csrf = manager
+    headers = {"X-CSRF-Token": csrf}
+    started = client.post("/dashboard/flows/hotline/simulate", json={"version": 1}, headers=headers)
+    sid, seq = started.json()["sid"], started.json()["gather"]["seq"]
+    client.post(
+        "/dashboard/flows/hotline/simulate/step",
+        json={"sid": sid, "seq": seq, "digits": "3"},
+        headers=headers,
+    )
+    real = Caller(client, HOTLINE)
+    real.start()
+    real.press("3")
+    with editor.sessions.begin() as session:
+        report = reports.report(
+            session,
+            settings=editor.settings,
+            now=OPEN + timedelta(days=1),
+            flt=ReportFilter(start=OPEN.date(), end=OPEN.date()),
+            exact=True,
+        )
+    assert report.calls.total == 1  # the signed call only
+    welcome = next(n for n in report.funnel if n.node == "welcome")
+    assert welcome.reached == 1
+
+
+def test_a_flow_created_in_the_browser_answers_the_campaign_it_is_attached_to(
+    manager: tuple[TestClient, str], editor: AppContext
+) -> None:
+    client, csrf = manager
+    form = {"csrf_token": csrf}
+    created = client.post(
+        "/dashboard/flows/new", data={**form, "key": "kiosk"}, follow_redirects=False
+    )
+    assert created.status_code == 303 and created.headers["location"] == "/dashboard/flows/kiosk"
+    refused = client.post(
+        "/dashboard/flows/kiosk/attach",
+        data={**form, "campaign": "AZ-RADIO-IDMAN-2027"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 409  # nothing is live yet
+    client.post("/dashboard/flows/kiosk/publish", data={**form, "number": "1"})
+    attached = client.post(
+        "/dashboard/flows/kiosk/attach",
+        data={**form, "campaign": "AZ-RADIO-IDMAN-2027"},
+        follow_redirects=False,
+    )
+    assert attached.status_code == 303
+    call = Caller(client, RADIO)
+    assert [v.text for v in verbs(call.start()) if v.tag == "Say"][:1] == ["Salam!"]
+    copy = client.post(
+        "/dashboard/flows/new",
+        data={**form, "key": "kiosk2", "copy_of": "kiosk"},
+        follow_redirects=False,
+    )
+    assert copy.status_code == 303
+    with editor.sessions() as session:
+        source = service.versions(session, "kiosk2")[0].source
+    assert source.startswith("id: kiosk2\n")
