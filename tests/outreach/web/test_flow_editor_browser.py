@@ -44,6 +44,13 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
+# Records every CSP violation the page reports (run before any of the page's own scripts).
+RECORD_CSP = """window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+});"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -119,6 +126,7 @@ def browser() -> Iterator[object]:
 
 def _login(browser: object, base: str, user: str) -> object:
     context = browser.new_context(viewport={"width": 1400, "height": 1100})  # type: ignore[attr-defined]
+    context.add_init_script(RECORD_CSP)
     page = context.new_page()
     page.goto(f"{base}/login")
     page.fill("input[name=username]", user)
@@ -272,6 +280,7 @@ def test_a_manager_builds_records_publishes_and_simulates(
     page.click("#sms-send")  # type: ignore[attr-defined]
     page.locator("#sms-log .sms-in").wait_for()  # type: ignore[attr-defined]
     assert "Xaricdə iş?" in page.locator("#sms-log .sms-in").inner_text()  # type: ignore[attr-defined]
+    assert page.evaluate("window.__csp") == []  # type: ignore[attr-defined]
     page.locator(".simulator").screenshot(path=str(ARTIFACTS / "flow-editor-simulator.png"))  # type: ignore[attr-defined]
 
 
