@@ -30,6 +30,11 @@ from outreach.web.auth.guard import WriteGuard
 from outreach.web.auth.routes import router as auth_router
 from outreach.web.auth.web import LoginRequired
 from outreach.web.dashboard.routes import router as dashboard_router
+from outreach.web.flows.media import router as media_router
+from outreach.web.flows.routes import router as flows_router
+from outreach.web.flows.simulator import router as simulator_router
+from outreach.web.flows.sms_pane import router as sms_pane_router
+from outreach.web.flows.versions import router as versions_router
 from outreach.web.ops import router as ops_router
 from outreach.web.pages import STATIC_DIR, templates
 from outreach.web.request_metrics import RequestMetrics, add_request_id
@@ -54,7 +59,12 @@ PAGE_ROUTERS = (
     kannel_router,
     http_channel_router,
     auth_router,
+    simulator_router,
+    sms_pane_router,
+    versions_router,
+    flows_router,
     dashboard_router,
+    media_router,
 )
 API_ROUTERS = (reports_router, campaigns_router, airings_router)
 ROUTERS = (*PAGE_ROUTERS, *API_ROUTERS)

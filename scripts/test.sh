@@ -25,6 +25,8 @@ need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -x /usr/sbin/bearerbox ] && [ -x /usr/sbin/smsbox ] || need+=(kannel)
 [ -x /usr/lib/kannel/test/fakesmsc ] || need+=(kannel-extras)
+# sox + its MP3 format: the flow editor normalises uploaded recordings with it.
+command -v sox >/dev/null 2>&1 || need+=(sox libsox-fmt-mp3)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages for the tests: ${need[*]}"

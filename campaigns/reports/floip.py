@@ -14,6 +14,7 @@ import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.flows.service import checked, live_version, version_numbers
 from campaigns.registry.models import Campaign
 from campaigns.reports.schemas import (
     FloipAttributes,
@@ -52,7 +53,10 @@ def package_id(flow_id: str) -> str:
 
 
 def find_flow(session: Session, flow_id: str) -> Flow:
-    """Loads the flow definition a flow id names (from its calls, else from campaigns)."""
+    """Loads the flow definition a flow id names (stored live version, its calls, campaigns)."""
+    stored = live_version(session, flow_id)
+    if stored is not None:
+        return checked(stored.source)
     paths = list(
         session.scalars(
             select(Call.flow_file).where(Call.flow_id == flow_id).order_by(Call.id.desc()).limit(1)
@@ -137,11 +141,13 @@ def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> lis
     """Returns the answer rows of the flow's calls started in [start, end)."""
     wanted = {q.id for q in flow.questions()}
     codes: dict[int, str] = {i: c for i, c in session.execute(select(Campaign.id, Campaign.code))}
+    versions = version_numbers(session, flow.id)
     query = (
         select(CallEvent, Call)
         .join(Call, Call.id == CallEvent.call_id)
         .where(
             Call.flow_id == flow.id,
+            Call.simulated.is_(False),
             Call.started_at >= start,
             Call.started_at < end,
             CallEvent.kind == CallEventKind.RESULT,
@@ -156,6 +162,8 @@ def rows(session: Session, *, flow: Flow, start: datetime, end: datetime) -> lis
             "node": event.node,
             "language": call.language,
             "campaign": codes.get(call.campaign_id or 0),
+            # The stored flow version the call ran on (None: a flow file read from disk).
+            "flow_version": versions.get(call.flow_version_id or 0),
         }
         out.append(
             (

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.core.db import Base, ProviderSid, utcnow
@@ -74,6 +74,12 @@ class Call(Base):
     hotline_id: Mapped[int | None] = mapped_column(ForeignKey("hotlines.id", ondelete="SET NULL"))
     flow_id: Mapped[str] = mapped_column(String(64))
     flow_file: Mapped[str] = mapped_column(String(500))
+    # The stored version the call runs on from start to end (None: a flow file read from disk).
+    flow_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flow_versions.id", ondelete="SET NULL")
+    )
+    # A call from the flow editor's simulator: never counted in reports, no interaction row.
+    simulated: Mapped[bool] = mapped_column(default=False, server_default=false())
     direction: Mapped[CallDirection] = mapped_column(String(16), default=CallDirection.INBOUND)
     number: Mapped[str] = mapped_column(String(32))  # our number (dialed), never the caller's
     contact_id: Mapped[str] = mapped_column(String(64))

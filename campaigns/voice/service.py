@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaigns.flows.service import load_version
 from campaigns.followups.enrol import open_series
 from campaigns.registry.cache import campaign_timezone, hotline_timezone
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
@@ -34,8 +35,8 @@ from ivr_flows.actions import (
     Step,
 )
 from ivr_flows.engine import step
-from ivr_flows.loader import load_flow
-from ivr_flows.model import Flow, NodeKind
+from ivr_flows.loader import FlowError, load_flow
+from ivr_flows.model import Flow, Issue, NodeKind
 from outreach.core.context import AppContext
 from outreach.core.logs import event
 from outreach.core.metrics import CALLS_STARTED, count_on_commit
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 # Turns a step's actions into TwiML whose callbacks carry step number `seq` (the web layer's).
 Renderer = Callable[[list[Action], int], str]
 
-__all__ = ["Line", "find_line", "record_status", "start_call", "step_call"]
+__all__ = ["Line", "find_line", "line_flow", "record_status", "start_call", "step_call"]
 
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "failed"})
 # Twilio's CallStatus values in the order a call goes through them; the final ones rank last.
@@ -107,7 +108,7 @@ def start_call(
     existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if existing is not None:
         return _retried(existing, contact)
-    flow = load_flow(line.flow_file)
+    flow = line_flow(session, ctx, line)
     attribution = Attribution.NUMBER if line.campaign is not None else Attribution.NONE
     codes = psa_campaigns(session)
     campaign_id = line.campaign.id if line.campaign is not None else None
@@ -129,7 +130,9 @@ def start_call(
         campaign_id=campaign_id,
         hotline_id=line.hotline.id if line.hotline is not None else None,
         flow_id=flow.id,
-        flow_file=str(line.flow_file),
+        flow_file=str(line.flow_file or ""),
+        flow_version_id=line.flow_version_id,
+        simulated=line.simulated,
         direction=direction,
         number=line.number,
         contact_id=contact,
@@ -143,19 +146,8 @@ def start_call(
     try:
         with session.begin_nested():
             session.add(call)
-            session.add(
-                Interaction(
-                    campaign_id=campaign_id,
-                    channel=Channel.VOICE,
-                    kind=InteractionKind.CALL,
-                    attribution=attribution,
-                    number=line.number,
-                    contact_id=contact,
-                    country=call.country,
-                    created_at=now,
-                    external_sid=call_sid,
-                )
-            )
+            if not line.simulated:  # a simulated call is never counted
+                session.add(_interaction(call, attribution, now))
     except IntegrityError:
         # Another worker took the same (retried) call first; answer with its TwiML.
         again = session.scalar(select(Call).where(Call.call_sid == call_sid))
@@ -176,6 +168,36 @@ def start_call(
         direction=direction.value,
     )
     return call.last_twiml
+
+
+def _interaction(call: Call, attribution: Attribution, now: datetime) -> Interaction:
+    return Interaction(
+        campaign_id=call.campaign_id,
+        channel=Channel.VOICE,
+        kind=InteractionKind.CALL,
+        attribution=attribution,
+        number=call.number,
+        contact_id=call.contact_id,
+        country=call.country,
+        created_at=now,
+        external_sid=call.call_sid,
+    )
+
+
+def line_flow(session: Session, ctx: AppContext, line: Line) -> Flow:
+    """The flow a new call runs: the stored live version, else the flow file on disk."""
+    if line.flow_version_id is not None:
+        return load_version(session, line.flow_version_id, ctx.settings.public_url)
+    if line.flow_file is None:
+        raise FlowError(line.number, [Issue("(flow)", "the line has no voice flow")])
+    return load_flow(line.flow_file)
+
+
+def _call_flow(session: Session, ctx: AppContext, call: Call) -> Flow:
+    """The flow a call goes on with: the version it started on, whatever is live since."""
+    if call.flow_version_id is not None:
+        return load_version(session, call.flow_version_id, ctx.settings.public_url)
+    return load_flow(Path(call.flow_file))
 
 
 def _retried(call: Call, contact: str) -> str | None:
@@ -240,7 +262,7 @@ def step_call(
         session.refresh(call)
         return call.last_twiml or None
     call.seq = seq + 1
-    flow = load_flow(Path(call.flow_file))
+    flow = _call_flow(session, ctx, call)
     codes = psa_campaigns(session)
     timezone = _timezone(session, ctx, call)
     result = _run_step(

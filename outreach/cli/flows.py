@@ -7,16 +7,20 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ivr_flows.loader import check_file
+from campaigns.flows.imports import import_file
+from campaigns.flows.service import FlowRefused, UnknownVersion, publish
+from ivr_flows.loader import FlowPathError, check_file
 from ivr_flows.tree import flow_tree
-from outreach.cli.context import cli_settings
+from outreach.cli.context import cli_settings, open_context
 from outreach.cli.errors import check_numbers, fail
+from outreach.core.db import session_scope
 from outreach.demo.client import NoService, find_demo
 from outreach.demo.phone import Consultant
 from outreach.demo.phone_run import run_phone
 
 flows_app = typer.Typer(
-    help="Voice flow files: check them and print their menu tree.", no_args_is_help=True
+    help="Voice flows: check and print flow files, import them as stored versions, publish.",
+    no_args_is_help=True,
 )
 
 
@@ -52,6 +56,46 @@ def show_cmd(file: Path = typer.Argument(..., help="Flow YAML file")) -> None:
         raise typer.Exit(1)
     console.print(flow_tree(flow))
     raise typer.Exit(1 if issues else 0)
+
+
+@flows_app.command("import")
+def import_cmd(files: list[Path] = typer.Argument(..., help="Flow YAML file(s)")) -> None:
+    """Saves flow files as stored versions (published if the flow had none) and attaches the
+    campaigns and hotlines that name them; exits 1 if any file is refused."""
+    console = Console()
+    ctx = open_context()
+    failed = False
+    for path in files:
+        try:
+            with session_scope(ctx.sessions) as session:
+                done = import_file(session, path, user="cli", settings=ctx.settings)
+        except (FlowRefused, FlowPathError) as exc:
+            failed = True
+            console.print(f"[red]✗ {path}[/red]: {exc}", highlight=False, soft_wrap=True)
+            continue
+        what = "saved as version" if done.created else "unchanged, newest version"
+        attached = f"; attached {', '.join(done.attached)}" if done.attached else ""
+        console.print(
+            f"[green]✓ {path}[/green]: flow '{done.key}' {what} {done.version}{attached}",
+            soft_wrap=True,
+        )
+    raise typer.Exit(1 if failed else 0)
+
+
+@flows_app.command("publish")
+def publish_cmd(
+    key: str = typer.Argument(..., help="The flow's id"),
+    number: int = typer.Argument(..., help="The version to make live"),
+) -> None:
+    """Makes a stored version the live one (new calls get it; calls in progress keep theirs)."""
+    ctx = open_context()
+    try:
+        with session_scope(ctx.sessions) as session:
+            publish(session, key=key, number=number)
+    except UnknownVersion as exc:
+        Console().print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    Console().print(f"flow '{key}': version {number} is live")
 
 
 def call_cmd(

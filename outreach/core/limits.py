@@ -13,20 +13,27 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from outreach.core.settings import Settings
 
+FLOW_FORM_ROOM = 512 * 1024
+
 
 def route_limits(settings: Settings) -> list[tuple[str, int]]:
     """Returns (path prefix, byte limit) per route class; other paths get body_limit_web."""
+    # The flow editor takes flow sources (256 KiB at most) and recordings (audio_max_bytes):
+    # its class allows a recording plus room for the form, so the size check can answer why.
+    flows = settings.audio_max_bytes + FLOW_FORM_ROOM
     return [
         ("/twilio/", settings.body_limit_twilio),
         ("/channels/", settings.body_limit_twilio),  # the local gateways' webhooks
         ("/api/", settings.body_limit_api),
+        ("/dashboard/flows/", flows),
     ]
 
 
 class BodyLimits:
     """Caps every HTTP request body at the limit of its route class (first matching prefix).
 
-    Route classes: /twilio/* (body_limit_twilio), /api/* (body_limit_api), and everything else,
+    Route classes: /twilio/* (body_limit_twilio), /api/* (body_limit_api), the flow editor
+    /dashboard/flows/* (OUTREACH_AUDIO_MAX_BYTES + 512 KiB), and everything else,
     the dashboard's forms and the login page among them (body_limit_web).
     """
 

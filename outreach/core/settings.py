@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     retention_purge_interval_seconds: float = 0.0
     campaigns_file: str = ""
     flows_dir: str = ""
+    # Recorded prompts (normalised 8 kHz mono WAV), outside the code tree; relative = to the
+    # working directory. Uploads are refused above the size or the duration.
+    media_dir: str = "media"
+    audio_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    audio_max_seconds: float = Field(default=120.0, gt=0)
 
     # Kannel (the numbers listed under `channels: kannel`): README "Connecting a local operator
     # through Kannel". The secret is the last segment of the URLs smsbox calls.

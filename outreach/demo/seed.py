@@ -31,9 +31,8 @@ from campaigns.registry.models import Campaign
 from campaigns.sms.service import InboundSms, handle_inbound_sms
 from campaigns.voice.callbacks import place_callback, record_missed_call
 from campaigns.voice.models import Call, CallCallback, CallDirection
-from campaigns.voice.service import find_line, record_status, start_call, step_call
+from campaigns.voice.service import find_line, line_flow, record_status, start_call, step_call
 from ivr_flows.actions import CallState
-from ivr_flows.loader import load_flow
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 from outreach.core.gateway import TwilioGateway
@@ -242,7 +241,9 @@ class Seeder:
                     now=when,
                     render=self.render,
                 )
-        self.walk(sid, caller, when, psa_code, load_flow(line.flow_file))
+        with session_scope(self.ctx.sessions) as session:
+            flow = line_flow(session, self.ctx, line)
+        self.walk(sid, caller, when, psa_code, flow)
         self.stats.calls += 1
 
     def walk(self, sid: str, caller: str, when: datetime, psa: str | None, flow: Any) -> None:

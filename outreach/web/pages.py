@@ -11,6 +11,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.add_extension("jinja2.ext.i18n")
+# Interface strings are written {{ _("...") }}; until catalogues are installed they pass through.
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 def _num(value: Any, digits: int = 0) -> str:

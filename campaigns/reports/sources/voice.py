@@ -148,7 +148,8 @@ class CallSource(TableSource):
 def _spans(session: Session, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
     """Filters for calls started in [start, end), shaped so the (campaign_id, started_at)
     index serves them: per known campaign, and the calls with no campaign."""
-    during = and_(Call.started_at >= start, Call.started_at < end)
+    # Simulated calls (the flow editor's phone pane) are never counted.
+    during = and_(Call.started_at >= start, Call.started_at < end, Call.simulated.is_(False))
     ids = list(session.scalars(select(Campaign.id)))
     filters = [and_(Call.campaign_id.is_(None), during)]
     if ids:

@@ -1,0 +1,1 @@
+"""The voice-menu editor pages (managers only): flows, versions, recordings, the simulator."""
