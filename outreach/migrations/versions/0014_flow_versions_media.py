@@ -8,7 +8,7 @@
   simulator, never counted in reports.
 
 Revision ID: 0014_flow_versions_media
-Revises: 0010
+Revises: 0012_channels
 Create Date: 2026-12-01 12:40:00
 """
 
