@@ -36,7 +36,7 @@ def demo(
         # Without a configured public URL the demo is its own: audio and Gather URLs point here.
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
     ctx = open_context(settings)
-    load_campaigns(ctx, DEMO_FILE)
+    load_campaigns(ctx, DEMO_FILE, at_start=True)
     _print_entry_points(ctx)
     ctx.engine.dispose()
     console.print(
@@ -59,7 +59,7 @@ def demo_seed(
     """Generate a month of anonymous demo traffic through the webhooks' service code."""
     settings = cli_settings(demo=True)
     ctx = open_context(settings)
-    load_campaigns(ctx, DEMO_FILE)
+    load_campaigns(ctx, DEMO_FILE, at_start=True)
     finish = None
     if end:
         zone = ZoneInfo(settings.default_timezone)
