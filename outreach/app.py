@@ -29,6 +29,7 @@ from outreach.web.auth.guard import WriteGuard
 from outreach.web.auth.routes import router as auth_router
 from outreach.web.auth.web import LoginRequired
 from outreach.web.dashboard.routes import router as dashboard_router
+from outreach.web.editor.routes import router as editor_router
 from outreach.web.pages import STATIC_DIR, templates
 from outreach.web.security_headers import SecurityHeadersMiddleware
 from webhooks.sms import router as sms_router
@@ -42,7 +43,14 @@ SESSION_COOKIE = "outreach_session"
 SESSION_MAX_AGE = 8 * 3600
 # Every router of the service, mounted once, in _include_routers: the JSON API's with its
 # security schemes and error responses declared.
-PAGE_ROUTERS = (sms_router, sms_status_router, voice_router, auth_router, dashboard_router)
+PAGE_ROUTERS = (
+    sms_router,
+    sms_status_router,
+    voice_router,
+    auth_router,
+    editor_router,
+    dashboard_router,
+)
 API_ROUTERS = (reports_router, campaigns_router, airings_router)
 ROUTERS = (*PAGE_ROUTERS, *API_ROUTERS)
 

@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from campaigns.airings import service as airings
 from campaigns.airings.service import AiringError
+from campaigns.audit.service import Actor, Interface
+from campaigns.registry import service as registry
 from campaigns.registry.enums import Channel, Medium
 from campaigns.registry.models import Campaign
-from campaigns.registry.schemas import parse_cost
+from campaigns.registry.schemas import CampaignSpec, parse_cost
 from campaigns.reports.filters import ReportFilter
 from outreach.core.deps import SessionDep
 from outreach.web.api.errors import invalid
@@ -22,7 +24,7 @@ from outreach.web.api.runner import PageRunner
 from outreach.web.auth.models import Role
 from outreach.web.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
 from outreach.web.dashboard import charts
-from outreach.web.pages import templates
+from outreach.web.pages import render
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=[Depends(page_user)])
 
@@ -46,7 +48,7 @@ def _page(
         "base": request.app.state.ctx.settings.report_rounding_base,
         **extra,
     }
-    return templates.TemplateResponse(request, f"dashboard/{name}.html", context)
+    return render(request, f"dashboard/{name}.html", context)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -106,11 +108,23 @@ def edit_campaign(
         raise HTTPException(404, "unknown campaign")
     try:
         # The API's and the YAML file's rule: finite, not negative, fits the column.
-        campaign.cost = parse_cost(cost)
+        new_cost = parse_cost(cost)
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"] if exc.errors() else "invalid"
         raise invalid(("body", "cost"), reason) from exc
-    campaign.name = name.strip()
+    doc = {**registry.document(campaign), "name": name.strip(), "cost": new_cost}
+    try:
+        with session.begin_nested():
+            registry.save_campaign(
+                session,
+                CampaignSpec.model_validate(doc),
+                flows_root=None,
+                default_timezone=campaign.timezone,
+                actor=Actor(user.username, Interface.BROWSER),
+                existing=campaign,
+            )
+    except (ValidationError, registry.InvalidCampaign) as exc:
+        raise HTTPException(422, str(exc)) from exc
     return RedirectResponse(f"/dashboard/campaigns/{code}", status_code=303)
 
 
