@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -55,5 +56,11 @@ def _pct(value: Any) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
 
+def _json(value: Any) -> str:
+    """A value as JSON for reading, its letters as they are (not escaped)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+templates.env.filters["json"] = _json
 templates.env.filters["num"] = _num
 templates.env.filters["pct"] = _pct
