@@ -68,3 +68,25 @@ def choose(user_language: str | None, accept_language: str | None) -> str:
         if code in LANGUAGES:
             return code
     return DEFAULT
+
+
+def N_(message: str) -> str:
+    """Marks text shown from a value (a role, a medium, an error title) for the catalogues."""
+    return message
+
+
+# Values that pages show through `_(value)`: listed here so the catalogues hold them.
+SHOWN_VALUES = (
+    N_("manager"), N_("viewer"), N_("browser"), N_("api"), N_("cli"),
+    N_("campaign"), N_("user"), N_("token"), N_("airing"),
+    N_("create"), N_("update"), N_("delete"), N_("load"), N_("disable"), N_("enable"),
+    N_("reset password"), N_("language"), N_("issue"), N_("revoke"),
+    N_("radio"), N_("tv"), N_("flyer"), N_("poster"), N_("sticker"), N_("calendar"),
+    N_("newspaper"), N_("web"), N_("other"),
+    N_("Not allowed"), N_("Not found"), N_("Changed meanwhile"), N_("Too large"),
+    N_("Please correct the form"), N_("Something went wrong"),
+    N_("Wrong username or password."),
+    N_("Too many failed logins. Try again in %(minutes)s minute(s)."),
+    N_("the campaign has errors: see the fields marked"),
+    N_("managers only"), N_("you cannot disable yourself"),
+)  # fmt: skip

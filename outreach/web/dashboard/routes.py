@@ -193,6 +193,19 @@ def add_airing(
     return RedirectResponse("/dashboard/lift", status_code=303)
 
 
+@router.get("/airings/{airing_id}/delete", response_class=HTMLResponse)
+def confirm_airing_delete(
+    airing_id: int, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    if user.role != Role.MANAGER:
+        raise HTTPException(403, "managers only")
+    airing = session.get(airings.Airing, airing_id)
+    if airing is None:
+        raise HTTPException(404, "unknown airing")
+    context = {"user": user, "csrf": csrf_token(request), "page": "lift", "airing": airing}
+    return render(request, "dashboard/airing_delete.html", context)
+
+
 @router.post("/airings/{airing_id}/delete")
 def remove_airing(
     airing_id: int,
