@@ -17,9 +17,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.registry.documents import document
 from campaigns.registry.flows import stored_root
 from campaigns.registry.models import Campaign, Hotline
-from campaigns.registry.service import document, organisation
+from campaigns.registry.service import organisation
 from ivr_flows.loader import FlowPathError, resolve_flow_path
 from outreach.core.settings import Settings
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from campaigns.audit.service import Actor, Interface
+from campaigns.registry import documents
 from campaigns.registry import service as registry
 from campaigns.registry.changes import StaleVersion
 from campaigns.registry.flows import configured_root
@@ -40,7 +41,7 @@ Code = Annotated[str, Path(max_length=64, description="the campaign's code")]
 def to_spec(campaign: Campaign) -> CampaignSpec:
     """The campaign as the document GET returns and PUT takes back unchanged."""
     try:
-        return CampaignSpec.model_validate(registry.document(campaign))
+        return CampaignSpec.model_validate(documents.document(campaign))
     except ValidationError as exc:
         # A row saved before today's rules: a conflict the manager resolves with a PUT (or by
         # loading its file again), never a server error.

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from campaigns.airings import service as airings
 from campaigns.airings.service import AiringError
 from campaigns.audit.service import Actor, Interface
+from campaigns.registry import documents
 from campaigns.registry import service as registry
 from campaigns.registry.enums import Channel, Medium
 from campaigns.registry.models import Campaign
@@ -112,7 +113,7 @@ def edit_campaign(
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"] if exc.errors() else "invalid"
         raise invalid(("body", "cost"), reason) from exc
-    doc = {**registry.document(campaign), "name": name.strip(), "cost": new_cost}
+    doc = {**documents.document(campaign), "name": name.strip(), "cost": new_cost}
     try:
         with session.begin_nested():
             registry.save_campaign(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from campaigns.audit.service import Actor, Interface
+from campaigns.registry import documents
 from campaigns.registry import service as registry
 from campaigns.registry.enums import Medium
 from campaigns.registry.models import Campaign
@@ -104,7 +105,7 @@ def new_campaign(request: Request, user: PageUser) -> Response:
 @router.get("/campaigns/{code}", response_class=HTMLResponse)
 def edit_campaign(code: str, request: Request, user: PageUser, session: SessionDep) -> Response:
     row = _campaign(session, code)
-    return _editor(request, user, doc=registry.document(row), existing=row)
+    return _editor(request, user, doc=documents.document(row), existing=row)
 
 
 @router.post("/check", response_class=HTMLResponse)
@@ -171,7 +172,7 @@ async def archive_campaign(
         return _editor(
             request,
             user,
-            doc=registry.document(row),
+            doc=documents.document(row),
             existing=row,
             message=str(refused),
             status_code=refused.status,

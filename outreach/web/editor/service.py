@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
 
 from campaigns.audit.service import Actor
+from campaigns.registry import documents
 from campaigns.registry import service as registry
 from campaigns.registry.changes import StaleVersion
 from campaigns.registry.flows import configured_root, stored_root
@@ -44,7 +45,7 @@ class Checked:
 
 
 def stored_document(row: Campaign | None) -> dict[str, Any] | None:
-    return registry.document(row) if row is not None else None
+    return documents.document(row) if row is not None else None
 
 
 def check(

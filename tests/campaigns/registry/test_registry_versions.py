@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from campaigns.audit.models import AuditEntry
 from campaigns.audit.service import Actor, Interface
 from campaigns.registry.changes import FileConflicts, StaleVersion
+from campaigns.registry.documents import document
 from campaigns.registry.export import collect, write
 from campaigns.registry.models import Campaign
 from campaigns.registry.schemas import CampaignSpec
-from campaigns.registry.service import document, get_campaign, load_file, save_campaign
+from campaigns.registry.service import get_campaign, load_file, save_campaign
 from outreach.core.context import AppContext
 from outreach.core.db import make_engine, make_session_factory, upgrade_schema
 from tests.support.app import DEMO_FILE

@@ -8,8 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from campaigns.audit.service import Actor, Interface
+from campaigns.registry.documents import document
 from campaigns.registry.schemas import CampaignSpec
-from campaigns.registry.service import document, get_campaign, save_campaign
+from campaigns.registry.service import get_campaign, save_campaign
 from outreach.cli import app
 from outreach.core.context import AppContext
 from tests.support.app import DEMO_FILE

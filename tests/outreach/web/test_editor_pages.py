@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from campaigns.audit.models import AuditEntry
 from campaigns.registry.models import Campaign
-from campaigns.registry.service import document
+from campaigns.registry.documents import document
 from outreach.core.context import AppContext
 from outreach.core.settings import Settings
 from outreach.web.auth.models import Role
