@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -82,6 +82,8 @@ def _save(
         ) from exc
     except IntegrityError as exc:  # the same code created at the same moment
         raise HTTPException(409, f"campaign {spec.code!r} exists") from exc
+    except OperationalError as exc:  # waited too long for another save of the same campaign
+        raise HTTPException(409, f"campaign {spec.code!r} is being saved; try again") from exc
 
 
 @router.get("", summary="List campaigns")

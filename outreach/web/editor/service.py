@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
@@ -88,6 +88,9 @@ def _dynamic_slots(form: FormData) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+BUSY = "another save of this campaign is under way; reload it and try again"
+
+
 class SaveRefused(Exception):
     """A save that did not happen; `status` is the HTTP status, the message says why."""
 
@@ -122,3 +125,5 @@ def save(
         raise SaveRefused(409, "another save of this campaign came first; reload it") from exc
     except IntegrityError as exc:
         raise SaveRefused(409, f"campaign {checked.spec.code} exists") from exc
+    except OperationalError as exc:  # waited too long for another save of the same campaign
+        raise SaveRefused(409, BUSY) from exc

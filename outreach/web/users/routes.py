@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from campaigns.audit.service import Actor, Interface
 from outreach.core.deps import SessionDep
@@ -91,9 +92,11 @@ def create_user(
                 session, actor=actor, username=username, password=password, role=role,
                 language=language or None,
             )  # fmt: skip
-    except AuthError as exc:
+    except (AuthError, IntegrityError, OperationalError) as exc:
+        # The same username created by another request at the same moment (or still being).
+        reason = str(exc) if isinstance(exc, AuthError) else f"user {username!r} exists"
         typed = {"username": username, "role": str(role), "language": language}
-        return _users_page(request, user, session, error=str(exc), status_code=422, typed=typed)
+        return _users_page(request, user, session, error=reason, status_code=422, typed=typed)
     return _users_page(request, user, session, message=f"created {username}")
 
 

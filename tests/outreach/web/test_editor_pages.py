@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from campaigns.audit.models import AuditEntry
-from campaigns.registry.models import Campaign
 from campaigns.registry.documents import document
+from campaigns.registry.models import Campaign
 from outreach.core.context import AppContext
 from outreach.core.settings import Settings
 from outreach.web.auth.models import Role
