@@ -25,7 +25,8 @@ from outreach.web.api.runner import PageRunner
 from outreach.web.auth.models import Role
 from outreach.web.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
 from outreach.web.dashboard import charts
-from outreach.web.pages import render
+from outreach.web.dashboard.funnel import funnel_rows
+from outreach.web.pages import page_language, render
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=[Depends(page_user)])
 
@@ -75,6 +76,8 @@ def campaign_page(code: str, request: Request, runner: PageRunner, user: PageUse
         raise HTTPException(404, "unknown campaign")
     scoped = runner.scoped(code)
     report = scoped.report()
+    language = page_language(request, user)
+    rows = funnel_rows(campaign, report.funnel, request.app.state.ctx.settings, language)
     return _page(
         request,
         "campaign",
@@ -83,8 +86,9 @@ def campaign_page(code: str, request: Request, runner: PageRunner, user: PageUse
         runner.session,
         campaign=campaign,
         report=report,
+        funnel=rows,
         charts={
-            "funnel": charts.funnel(report),
+            "funnel": charts.funnel(rows),
             "topics": charts.topics(report),
             "daily": charts.daily(report),
         },
