@@ -192,6 +192,7 @@ def add_airing(
             station=station,
             aired_at=when,
             duration_seconds=duration_seconds,
+            actor=Actor(user.username, Interface.BROWSER),
         )
     except AiringError as exc:
         raise HTTPException(422, str(exc)) from exc
@@ -222,5 +223,5 @@ def remove_airing(
     check_csrf(request, csrf_token_field)
     if user.role != Role.MANAGER:
         raise HTTPException(403, "managers only")
-    airings.delete(session, airing_id=airing_id)
+    airings.delete(session, airing_id=airing_id, actor=Actor(user.username, Interface.BROWSER))
     return RedirectResponse("/dashboard/lift", status_code=303)

@@ -91,3 +91,21 @@ def test_twenty_puts_of_one_version_at_once_make_one_change(
     assert final["version"] == 2
     updates = [e for e in audit(loaded) if e.action == "update"]
     assert len(updates) == 1 and updates[0].after == {"name": final["name"]}
+
+
+def test_airings_recorded_and_deleted_through_the_api_are_audited(
+    client: TestClient, loaded: AppContext, boss: dict[str, str]
+) -> None:
+    body = {
+        "campaign": "AZ-RADIO-IDMAN-2027",
+        "station": "Idman FM",
+        "aired_at": "2027-02-01T08:00:00+04:00",
+        "duration_seconds": 30,
+    }
+    created = client.post("/api/airings", json=body, headers=boss)
+    assert created.status_code == 201, created.text
+    assert client.delete(f"/api/airings/{created.json()['id']}", headers=boss).status_code == 204
+    *_, made, gone = audit(loaded)
+    assert (made.target_kind, made.action, made.interface) == ("airing", "create", "api")
+    assert made.after is not None and made.after["station"] == "Idman FM"
+    assert (gone.action, gone.before) == ("delete", made.after)
