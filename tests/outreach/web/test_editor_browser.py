@@ -159,9 +159,11 @@ def test_a_campaign_made_in_the_browser_answers_sms_and_an_edit_changes_the_repl
 ) -> None:
     page = login(browser, server, "boss")
     fill_new_campaign(page, server, "AZ-STICKER-2027", NUMBER, "sticker")
-    page.wait_for_selector("[data-testid=check-ok]")  # the live check found nothing wrong
-    segments = page.locator("[data-testid=seg-reply-en]").inner_text()
-    assert segments == "1 segment(s), GSM-7, 26 units"
+    # The live check answers each pause in typing: the last answer counts the reply's segments
+    # and finds nothing wrong.
+    expect = sync_api.expect
+    expect(page.locator("[data-testid=seg-reply-en]")).to_have_text("1 segment(s), GSM-7, 26 units")
+    expect(page.locator("[data-testid=check-ok]")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "editor-new-desktop.png"), full_page=True)
     page.click("[data-testid=save]")
     page.wait_for_selector("[data-testid=saved]")
