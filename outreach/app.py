@@ -26,10 +26,13 @@ from outreach.web.api.campaigns import router as campaigns_router
 from outreach.web.api.errors import describe, message_422, responses
 from outreach.web.api.reports import router as reports_router
 from outreach.web.api.security import api_security
+from outreach.web.audit.routes import router as audit_router
 from outreach.web.auth.guard import WriteGuard
 from outreach.web.auth.routes import router as auth_router
 from outreach.web.auth.web import LoginRequired
 from outreach.web.dashboard.routes import router as dashboard_router
+from outreach.web.editor.routes import router as editor_router
+from outreach.web.errors import error_page, is_page
 from outreach.web.flows.media import router as media_router
 from outreach.web.flows.routes import router as flows_router
 from outreach.web.flows.simulator import router as simulator_router
@@ -39,6 +42,7 @@ from outreach.web.ops import router as ops_router
 from outreach.web.pages import STATIC_DIR, templates
 from outreach.web.request_metrics import RequestMetrics, add_request_id
 from outreach.web.security_headers import SecurityHeadersMiddleware
+from outreach.web.users.routes import router as users_router
 from webhooks.http_channel import router as http_channel_router
 from webhooks.kannel import router as kannel_router
 from webhooks.sms import router as sms_router
@@ -59,6 +63,9 @@ PAGE_ROUTERS = (
     kannel_router,
     http_channel_router,
     auth_router,
+    editor_router,
+    users_router,
+    audit_router,
     simulator_router,
     sms_pane_router,
     versions_router,
@@ -108,13 +115,21 @@ def create_app(
     app.state.ctx = ctx
     app.add_middleware(SecurityHeadersMiddleware)
 
-    # Every 422 has the declared HTTPValidationError shape: a list of {loc, msg, type}.
+    # Every 422 has the declared HTTPValidationError shape: a list of {loc, msg, type}. Pages
+    # answer errors with a page.
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):
+            lines = [f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in describe(exc)]
+            return error_page(request, 422, lines)
         return JSONResponse(status_code=422, content={"detail": describe(exc)})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page(request) and exc.status_code >= 400:
+            page = error_page(request, exc.status_code, [str(exc.detail)])
+            page.headers.update(exc.headers or {})
+            return page
         if exc.status_code == 422:
             return JSONResponse(
                 status_code=422, content={"detail": message_422(exc.detail)}, headers=exc.headers

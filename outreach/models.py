@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import campaigns.airings.service
+import campaigns.audit.models
 import campaigns.flows.models
 import campaigns.followups.models
 import campaigns.registry.models

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from campaigns.audit.service import Actor, TargetKind, record
 from campaigns.registry.enums import Medium
 from campaigns.registry.models import Campaign
 from campaigns.registry.schemas import EARLIEST_DAY, LATEST_DAY
@@ -60,9 +61,16 @@ def parse_time(raw: str, *, timezone: str) -> datetime:
 
 
 def create(
-    session: Session, *, campaign_code: str, station: str, aired_at: datetime, duration_seconds: int
+    session: Session,
+    *,
+    campaign_code: str,
+    station: str,
+    aired_at: datetime,
+    duration_seconds: int,
+    actor: Actor | None = None,
 ) -> Airing:
-    """Records an airing of a campaign's spot, or raises AiringError."""
+    """Records an airing of a campaign's spot (in the audit log, given who), or raises
+    AiringError."""
     campaign = session.scalar(select(Campaign).where(Campaign.code == campaign_code))
     if campaign is None:
         raise AiringError(f"unknown campaign {campaign_code!r}")
@@ -90,6 +98,11 @@ def create(
     )
     session.add(airing)
     session.flush()
+    if actor is not None:
+        record(
+            session, actor=actor, action="create", kind=TargetKind.AIRING, target=campaign_code,
+            after=_audited(airing),
+        )  # fmt: skip
     return airing
 
 
@@ -103,13 +116,26 @@ def list_between(
     return list(session.scalars(query.order_by(Airing.aired_at, Airing.id)))
 
 
-def delete(session: Session, *, airing_id: int) -> bool:
-    """Deletes an airing; returns False if there was none."""
+def _audited(airing: Airing) -> dict[str, object]:
+    return {
+        "station": airing.station,
+        "aired_at": airing.aired_at.astimezone(UTC).isoformat(),
+        "duration_seconds": airing.duration_seconds,
+    }
+
+
+def delete(session: Session, *, airing_id: int, actor: Actor | None = None) -> bool:
+    """Deletes an airing (in the audit log, given who); returns False if there was none."""
     if not 1 <= airing_id <= MAX_ID:
         return False
     airing = session.get(Airing, airing_id)
     if airing is None:
         return False
+    if actor is not None:
+        record(
+            session, actor=actor, action="delete", kind=TargetKind.AIRING,
+            target=airing.campaign.code, before=_audited(airing),
+        )  # fmt: skip
     session.delete(airing)
     session.flush()
     return True

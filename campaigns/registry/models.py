@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campaigns.registry.enums import Attribution, Channel, Gateway, InteractionKind, Medium
@@ -37,6 +37,15 @@ class Campaign(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Every change raises the version (the service sets it); an UPDATE names the version it
+    # read, so of two saves based on the same version the second finds no row (StaleDataError).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The version a campaigns file last set (None: never loaded from a file). A file loaded
+    # again may change the campaign only while nobody else changed it since.
+    loaded_version: Mapped[int | None]
+    archived: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
     numbers: Mapped[list[CampaignNumber]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignNumber.id"

@@ -137,6 +137,16 @@ class CampaignSpec(BaseModel):
     )
     psa_codes: list[str] = Field(default_factory=list, max_length=20)
     voice: VoiceSpec | None = None
+    archived: bool = Field(
+        default=False, description="an archived campaign is kept for its reports, out of lists"
+    )
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="the version this document was read at (GET gives it); a save naming an "
+        "older version is refused with 409, so no change is lost. Left out: no check",
+    )
 
     @field_validator("languages")
     @classmethod

@@ -15,9 +15,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.audit.service import Actor, Interface, TargetKind, record
 from campaigns.registry.cache import ORGANISATION_KEY
 from campaigns.registry.cache import organisation as organisation
+from campaigns.registry.changes import (
+    FileConflict,
+    FileConflicts,
+    check_base,
+    commit_change,
+    file_conflict,
+)
 from campaigns.registry.channels import CHANNELS_KEY
+from campaigns.registry.documents import campaign_values as _campaign_values
+from campaigns.registry.documents import snapshot
 from campaigns.registry.flows import SOURCE_DIR
 from campaigns.registry.keywords import normalize_keyword
 from campaigns.registry.models import Campaign, CampaignNumber, Hotline, Keyword, RegistrySetting
@@ -32,11 +42,10 @@ from campaigns.registry.validation import (
 )
 from outreach.core.settings import Settings
 
+# Who loads a file when the caller names nobody (the command line names the system user).
+FILE_ACTOR = Actor("file", Interface.CLI)
 # The zone of a campaign that names none, unless the caller passes the configured one.
 DEFAULT_TIMEZONE: str = Settings.model_fields["default_timezone"].default
-# Option keys that hold CampaignSpec fields (or the service's own); the rest are the entry's
-# extra keys (follow-ups and later features), given back as they were written.
-_OWN_OPTIONS = frozenset({"psa_codes", "voice", SOURCE_DIR})
 
 
 class InvalidCampaignFile(ValueError):
@@ -63,9 +72,18 @@ class LoadResult:
 
 
 def load_file(
-    session: Session, path: Path, *, default_timezone: str = DEFAULT_TIMEZONE
+    session: Session,
+    path: Path,
+    *,
+    actor: Actor = FILE_ACTOR,
+    default_timezone: str = DEFAULT_TIMEZONE,
+    force: bool = False,
 ) -> LoadResult:
-    """Validates a campaigns file (with the registry) and applies it; twice changes nothing."""
+    """Validates a campaigns file (with the registry) and applies it; twice changes nothing.
+
+    Raises FileConflicts (changing nothing) when the file would change a campaign that was
+    changed elsewhere since the file was last loaded, unless `force`.
+    """
     report = validate_file(Path(path))
     if not report.ok or report.parsed is None:
         raise InvalidCampaignFile([str(p) for p in report.problems])
@@ -74,7 +92,16 @@ def load_file(
     if conflicts:
         raise InvalidCampaignFile([str(p) for p in conflicts])
     source_dir = Path(path).resolve().parent
-    return apply(session, report.parsed, source_dir=source_dir, default_timezone=default_timezone)
+    # A savepoint: a refused file leaves the caller's transaction as it was.
+    with session.begin_nested():
+        return apply(
+            session,
+            report.parsed,
+            source_dir=source_dir,
+            actor=actor,
+            default_timezone=default_timezone,
+            force=force,
+        )
 
 
 def apply(
@@ -82,30 +109,61 @@ def apply(
     parsed: CampaignFile,
     *,
     source_dir: Path,
+    actor: Actor,
     default_timezone: str = DEFAULT_TIMEZONE,
+    force: bool = False,
 ) -> LoadResult:
     """Creates or updates a validated file's campaigns and hotlines (others are left alone)."""
     result = LoadResult()
+    conflicts: list[FileConflict] = []
     _put_setting(session, ORGANISATION_KEY, parsed.organisation.model_dump(mode="json"))
     _put_setting(session, CHANNELS_KEY, parsed.gateways())
     for spec in parsed.campaigns:
         existing = session.scalar(select(Campaign).where(Campaign.code == spec.code))
         values = _campaign_values(spec, source_dir, default_timezone)
         if existing is None:
-            _create(session, spec, values)
+            created = _create(session, spec, values)
+            session.flush()
+            commit_change(
+                session,
+                created,
+                actor=actor,
+                action="create",
+                before=None,
+                after=snapshot(created),
+                from_file=True,
+            )
             result.created.append(spec.code)
-        elif _update(existing, spec, values):
+            continue
+        before = snapshot(existing)
+        _update(existing, spec, values)
+        after = snapshot(existing)
+        conflict = None if force else file_conflict(session, existing, before, after)
+        if conflict is not None:
+            conflicts.append(conflict)
+        elif commit_change(
+            session,
+            existing,
+            actor=actor,
+            action="load",
+            before=before,
+            after=after,
+            from_file=True,
+        ):
             result.updated.append(spec.code)
         else:
             result.unchanged.append(spec.code)
+    if conflicts:
+        raise FileConflicts(conflicts)
     for hotline in parsed.hotlines:
         row = session.scalar(select(Hotline).where(Hotline.number == hotline.number))
         hotline_values = _hotline_values(hotline, source_dir)
         label = f"hotline {hotline.number}"
+        before_hotline = _hotline_state(row)
         if row is None:
             session.add(Hotline(number=hotline.number, **hotline_values))
             result.created.append(label)
-        elif _assign(row, hotline_values):
+        elif _assign(row, hotline_values) and _where_flows_live_aside(before_hotline, row):
             result.updated.append(label)
         else:
             result.unchanged.append(label)
@@ -144,13 +202,17 @@ def save_campaign(
     *,
     flows_root: Path | None,
     default_timezone: str,
+    actor: Actor,
     existing: Campaign | None = None,
 ) -> Campaign:
     """Validates a campaign against the registry, then creates it or replaces `existing`.
 
     An existing campaign keeps the flows folder it was saved with (its campaigns file's
-    folder); a new one gets `flows_root`. Raises InvalidCampaign with every problem.
+    folder); a new one gets `flows_root`. Raises InvalidCampaign with every problem, and
+    StaleVersion when `spec.version` names another version than the stored one.
     """
+    if existing is not None:
+        check_base(session, existing, spec.version)
     if existing is not None and existing.options.get(SOURCE_DIR):
         flows_root = Path(str(existing.options[SOURCE_DIR]))
     index = registry_index(session, exclude=[existing.code] if existing is not None else [])
@@ -160,59 +222,34 @@ def save_campaign(
     values = _campaign_values(spec, flows_root, default_timezone)
     if existing is None:
         campaign = _create(session, spec, values)
+        session.flush()
+        commit_change(
+            session, campaign, actor=actor, action="create", before=None, after=snapshot(campaign)
+        )
     else:
+        before = snapshot(existing)
         _update(existing, spec, values)
         campaign = existing
+        commit_change(
+            session, campaign, actor=actor, action="update", before=before, after=snapshot(campaign)
+        )
     session.flush()
     return campaign
 
 
-def document(row: Campaign) -> dict[str, Any]:
-    """Returns a stored campaign as the entry (YAML or JSON) that saves it unchanged."""
-    options = row.options or {}
-    extra = {key: value for key, value in options.items() if key not in _OWN_OPTIONS}
-    return {
-        "code": row.code,
-        "name": row.name,
-        "medium": str(row.medium),
-        "region": row.region,
-        "languages": list(row.languages),
-        "start": row.start_date,
-        "end": row.end_date,
-        "cost": row.cost,
-        "currency": row.currency,
-        "timezone": row.timezone,
-        "numbers": [n.number for n in row.numbers],
-        "keywords": [{"keyword": k.keyword, "language": k.language} for k in row.keywords],
-        "replies": dict(row.replies or {}),
-        "psa_codes": list(options.get("psa_codes") or []),
-        "voice": options.get("voice"),
-        **extra,
-    }
-
-
-def _campaign_values(
-    spec: CampaignSpec, source_dir: Path | None, default_timezone: str
-) -> dict[str, Any]:
-    options: dict[str, Any] = dict(spec.extra)
-    options["psa_codes"] = list(spec.psa_codes)
-    if source_dir is not None:
-        options[SOURCE_DIR] = str(source_dir)
-    if spec.voice is not None:
-        options["voice"] = spec.voice.model_dump()
-    return {
-        "name": spec.name,
-        "medium": spec.medium,
-        "region": spec.region,
-        "languages": [str(lang) for lang in spec.languages],
-        "start_date": spec.start,
-        "end_date": spec.end,
-        "cost": spec.cost,
-        "currency": spec.currency,
-        "timezone": spec.timezone or default_timezone,
-        "replies": dict(spec.replies),
-        "options": options,
-    }
+def delete_campaign(session: Session, row: Campaign, *, actor: Actor) -> None:
+    """Deletes a campaign (its interactions stay, unattributed) and records what it was."""
+    record(
+        session,
+        actor=actor,
+        action="delete",
+        kind=TargetKind.CAMPAIGN,
+        target=row.code,
+        before=snapshot(row),
+        version=row.version,
+    )
+    session.delete(row)
+    session.flush()
 
 
 def _create(session: Session, spec: CampaignSpec, values: dict[str, Any]) -> Campaign:
@@ -263,6 +300,18 @@ def _hotline_values(spec: HotlineSpec, source_dir: Path) -> dict[str, Any]:
         "replies": dict(spec.replies),
         "options": options,
     }
+
+
+def _hotline_state(row: Hotline | None) -> dict[str, Any]:
+    if row is None:
+        return {}
+    options = {k: v for k, v in (row.options or {}).items() if k != SOURCE_DIR}
+    return {"name": row.name, "languages": row.languages, "replies": row.replies, **options}
+
+
+def _where_flows_live_aside(before: dict[str, Any], row: Hotline) -> bool:
+    """Whether a hotline changed in more than the folder its flow is read from."""
+    return before != _hotline_state(row)
 
 
 def _assign(row: Any, values: dict[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""`outreach campaigns validate|load|list`."""
+"""`outreach campaigns validate|load|export|list`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from campaigns.registry.export import ExportError, collect, write
 from campaigns.registry.models import Campaign
 from campaigns.registry.validation import validate_file
 from outreach.cli.context import load_campaigns, open_context
-from outreach.cli.errors import ExitCode
+from outreach.cli.errors import ExitCode, fail
 from outreach.cli.output import console, progress, show_table
 
 campaigns_app = typer.Typer(help="The campaign registry (YAML files).", no_args_is_help=True)
@@ -37,11 +38,37 @@ def validate(path: FileArg) -> None:
 
 
 @campaigns_app.command("load")
-def load(path: FileArg) -> None:
-    """Apply a campaigns file to the database (idempotent: loading twice creates nothing)."""
+def load(
+    path: FileArg,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite campaigns changed since the last load.")
+    ] = False,
+) -> None:
+    """Apply a campaigns file to the database (idempotent: loading twice creates nothing).
+
+    Refuses, changing nothing, when the file would change a campaign edited in the browser or
+    the API since the file was last loaded; --force overwrites those edits.
+    """
     ctx = open_context()
     with progress(f"loading {path.name}"):
-        load_campaigns(ctx, path)
+        load_campaigns(ctx, path, force=force)
+
+
+@campaigns_app.command("export")
+def export(
+    path: Annotated[Path, typer.Argument(help="The campaigns YAML file to write.")],
+) -> None:
+    """Write the database's campaigns, hotlines and series as a file (flows copied beside it).
+
+    Loading the file back changes nothing.
+    """
+    ctx = open_context()
+    try:
+        with ctx.sessions() as session:
+            copied = write(collect(session, ctx.settings), path)
+    except ExportError as exc:
+        fail(f"cannot export: {exc}")
+    console.print(f"wrote {path} and {len(copied)} flow file(s)", markup=False)
 
 
 @campaigns_app.command("list")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from campaigns.audit.service import Actor, Interface
+from campaigns.registry.changes import FileConflicts
 from campaigns.registry.service import InvalidCampaignFile, load_file
 from outreach.cli.errors import ExitCode, fail
 from outreach.cli.output import console, quiet_alembic
@@ -57,16 +60,47 @@ def open_context(
     return ctx
 
 
-def load_campaigns(ctx: AppContext, path: Path) -> None:
-    """Applies a campaigns file and prints what changed; exits 1 on an invalid file."""
+def cli_actor(detail: str = "") -> Actor:
+    """Who runs a command: the system account (and the file it loads), for the audit log."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        name = "cli"
+    return Actor(f"{name} ({detail})" if detail else name, Interface.CLI)
+
+
+def load_campaigns(
+    ctx: AppContext, path: Path, *, force: bool = False, at_start: bool = False
+) -> bool:
+    """Applies a campaigns file and prints what changed; exits 1 on an invalid file.
+
+    A file that would undo changes made since its last load is refused as a whole: exit 1,
+    or at a service's start (`at_start`) a warning, and the service keeps the database's
+    campaigns. Returns whether the file was applied.
+    """
     try:
         with session_scope(ctx.sessions) as session:
-            result = load_file(session, path, default_timezone=ctx.settings.default_timezone)
+            result = load_file(
+                session,
+                path,
+                actor=cli_actor(path.name),
+                default_timezone=ctx.settings.default_timezone,
+                force=force,
+            )
     except InvalidCampaignFile as exc:
         for problem in exc.problems:
-            console.print(f"[red]{problem}[/red]")
+            console.print(f"[red]{problem}[/red]", markup=False, highlight=False)
         raise typer.Exit(int(ExitCode.PROBLEMS)) from exc
+    except FileConflicts as exc:
+        console.print(f"refusing to load {path.name}:", style="red", markup=False)
+        for conflict in exc.conflicts:
+            console.print(f"  {conflict}", markup=False, highlight=False, soft_wrap=True)
+        if not at_start:
+            raise typer.Exit(int(ExitCode.PROBLEMS)) from exc
+        console.print("starting with the campaigns in the database; the file was not applied")
+        return False
     console.print(
         f"loaded {path.name}: {len(result.created)} created, {len(result.updated)} updated, "
         f"{len(result.unchanged)} unchanged"
     )
+    return True

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy import select
 
+from campaigns.registry.changes import FileConflicts
 from campaigns.registry.models import Campaign, Hotline
 from campaigns.registry.service import InvalidCampaignFile
 from outreach.cli.context import cli_settings, console, open_context
@@ -122,6 +123,11 @@ def load_demo_campaigns(ctx: AppContext, *, day: date) -> None:
             result = load_demo(session, day=day, default_timezone=zone)
     except InvalidCampaignFile as exc:
         fail("; ".join(exc.problems), ExitCode.PROBLEMS)
+    except FileConflicts as exc:  # edited in the browser since: the demo keeps those edits
+        console.print("not reloading the demo campaigns:", style="yellow", markup=False)
+        for conflict in exc.conflicts:
+            console.print(f"  {conflict}", markup=False, highlight=False, soft_wrap=True)
+        return
     console.print(
         f"demo campaigns around {day}: {len(result.created)} created, "
         f"{len(result.updated)} updated, {len(result.unchanged)} unchanged"

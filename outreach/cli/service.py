@@ -113,7 +113,7 @@ def serve(
     settings = cli_settings(serving=True, **overrides)
     if settings.campaigns_file:
         ctx = open_context(settings)
-        load_campaigns(ctx, Path(settings.campaigns_file))
+        load_campaigns(ctx, Path(settings.campaigns_file), at_start=True)
         ctx.engine.dispose()
     run_service(settings)
 

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from outreach.cli.context import console, open_context
+from outreach.cli.context import cli_actor, console, open_context
 from outreach.cli.errors import fail
 from outreach.core.db import session_scope
+from outreach.web.auth import admin
 from outreach.web.auth import service as auth
 from outreach.web.auth.models import Role, User
-from outreach.web.auth.service import AuthError, create_token, create_user
+from outreach.web.auth.service import AuthError
 
 PASSWORD_ENV = "OUTREACH_NEW_USER_PASSWORD"  # noqa: S105 (a variable name)
 users_app = typer.Typer(help="Dashboard and API users.", no_args_is_help=True)
@@ -52,8 +53,14 @@ def users_create(
     ctx = open_context()
     try:
         with session_scope(ctx.sessions) as session:
-            user = create_user(session, username=username, password=password, role=role)
-            secret = create_token(session, user=user, name=token) if token else None
+            user = admin.create(
+                session, actor=cli_actor(), username=username, password=password, role=Role(role)
+            )
+            secret = (
+                admin.issue_token(session, actor=cli_actor(), user=user, name=token)
+                if token
+                else None
+            )
     except AuthError as exc:
         fail(str(exc))
     console.print(f"created {role.value} {username!r}")
@@ -71,7 +78,7 @@ def users_token(username: str, name: Annotated[str, typer.Option()] = "script") 
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             fail(f"no user {username!r}")
-        typer.echo(create_token(session, user=user, name=name))
+        typer.echo(admin.issue_token(session, actor=cli_actor(), user=user, name=name))
 
 
 def _user_or_exit(session: Any, username: str) -> User:
@@ -88,7 +95,8 @@ def users_password(username: str, password: PasswordOpt = "") -> None:
     ctx = open_context()
     try:
         with session_scope(ctx.sessions) as session:
-            auth.set_password(session, user=_user_or_exit(session, username), password=password)
+            user = _user_or_exit(session, username)
+            admin.reset_password(session, actor=cli_actor(), user=user, password=password)
     except auth.AuthError as exc:
         fail(str(exc))
     console.print(f"password of {username!r} changed; their sessions are ended")
@@ -99,7 +107,8 @@ def users_disable(username: str) -> None:
     """Disable a user: no login, no API token works, every dashboard session ends."""
     ctx = open_context()
     with session_scope(ctx.sessions) as session:
-        auth.set_active(session, user=_user_or_exit(session, username), active=False)
+        user = _user_or_exit(session, username)
+        admin.set_active(session, actor=cli_actor(), user=user, active=False)
     console.print(f"disabled {username!r}")
 
 
@@ -108,7 +117,8 @@ def users_enable(username: str) -> None:
     """Enable a disabled user again (they log in anew)."""
     ctx = open_context()
     with session_scope(ctx.sessions) as session:
-        auth.set_active(session, user=_user_or_exit(session, username), active=True)
+        user = _user_or_exit(session, username)
+        admin.set_active(session, actor=cli_actor(), user=user, active=True)
     console.print(f"enabled {username!r}")
 
 
@@ -129,5 +139,6 @@ def users_revoke_tokens(
     """Revoke a user's API tokens (all of them, or those with one name)."""
     ctx = open_context()
     with session_scope(ctx.sessions) as session:
-        revoked = auth.revoke_tokens(session, user=_user_or_exit(session, username), name=name)
+        user = _user_or_exit(session, username)
+        revoked = admin.revoke_named(session, actor=cli_actor(), user=user, name=name)
     console.print(f"revoked {revoked} token(s) of {username!r}")

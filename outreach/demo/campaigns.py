@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.registry.schemas import CampaignFile
 from campaigns.registry.service import (
+    FILE_ACTOR,
     InvalidCampaignFile,
     LoadResult,
     apply,
@@ -52,5 +53,9 @@ def load_demo(
     if conflicts:
         raise InvalidCampaignFile([str(p) for p in conflicts])
     return apply(
-        session, parsed, source_dir=path.resolve().parent, default_timezone=default_timezone
+        session,
+        parsed,
+        source_dir=path.resolve().parent,
+        actor=FILE_ACTOR,
+        default_timezone=default_timezone,
     )

@@ -8,7 +8,7 @@
   simulator, never counted in reports.
 
 Revision ID: 0014_flow_versions_media
-Revises: 0012_channels
+Revises: 0013_campaign_versions_audit
 Create Date: 2026-12-01 12:40:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from outreach.core.db import UTCDateTime
 
 revision: str = "0014_flow_versions_media"
-down_revision: str | Sequence[str] | None = "0012_channels"
+down_revision: str | Sequence[str] | None = "0013_campaign_versions_audit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from campaigns.airings import service as airings
 from campaigns.airings.service import MAX_ID, Airing, AiringError
+from campaigns.audit.service import Actor, Interface
 from campaigns.reports.filters import FilterError, resolve
 from outreach.core.deps import CtxDep, SessionDep
 from outreach.web.api.errors import invalid, responses
@@ -79,6 +80,7 @@ def create_airing(body: AiringIn, user: ApiManager, session: SessionDep) -> Airi
             station=body.station,
             aired_at=body.aired_at,
             duration_seconds=body.duration_seconds,
+            actor=Actor(user.username, Interface.API),
         )
     except AiringError as exc:
         raise invalid(("body",), str(exc)) from exc
@@ -111,6 +113,6 @@ def import_airings(
 def delete_airing(
     airing_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: ApiManager, session: SessionDep
 ) -> Response:
-    if not airings.delete(session, airing_id=airing_id):
+    if not airings.delete(session, airing_id=airing_id, actor=Actor(user.username, Interface.API)):
         raise HTTPException(404, "no such airing")
     return Response(status_code=204)

@@ -13,7 +13,8 @@ from outreach.core.logs import event
 from outreach.web.auth.service import authenticate, end_session, start_session
 from outreach.web.auth.throttle import client_address, throttle_for, username_ref
 from outreach.web.auth.web import SESSION_ID, check_csrf, csrf_token
-from outreach.web.pages import templates
+from outreach.web.i18n import gettext, speaking
+from outreach.web.pages import page_language, render
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -28,7 +29,7 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None) -> Response:
-    return templates.TemplateResponse(
+    return render(
         request,
         "login.html",
         {"csrf": csrf_token(request), "next": _safe_next(next), "error": None},
@@ -53,8 +54,8 @@ def login(
         # Refused before checking the password, so guessing gains nothing while blocked.
         event(log, "login throttled", user=username_ref(username), retry_after=wait)
         minutes = -(-wait // 60)
-        message = f"Too many failed logins. Try again in {minutes} minute(s)."
-        page = _login_error(request, next, message, status_code=429)
+        message = "Too many failed logins. Try again in %(minutes)s minute(s)."
+        page = _login_error(request, next, message, status_code=429, minutes=minutes)
         page.headers["Retry-After"] = str(wait)
         return page
     user = authenticate(session, username=username, password=password)
@@ -68,11 +69,15 @@ def login(
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
-def _login_error(request: Request, next: str, message: str, *, status_code: int) -> Response:
-    return templates.TemplateResponse(
+def _login_error(
+    request: Request, next: str, message: str, *, status_code: int, **values: object
+) -> Response:
+    with speaking(page_language(request)):
+        text = gettext(message) % values if values else gettext(message)
+    return render(
         request,
         "login.html",
-        {"csrf": csrf_token(request), "next": _safe_next(next), "error": message},
+        {"csrf": csrf_token(request), "next": _safe_next(next), "error": text},
         status_code=status_code,
     )
 

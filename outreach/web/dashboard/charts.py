@@ -41,22 +41,28 @@ def daily(report: CampaignReport) -> dict[str, Any]:
     }
 
 
-def funnel(report: CampaignReport) -> dict[str, Any]:
+def _short(label: str, length: int = 32) -> str:
+    """A chart axis label short enough to be shown whole (the table beside it has it all)."""
+    return label if len(label) <= length else label[: length - 1] + "…"
+
+
+def funnel(rows: list[Any]) -> dict[str, Any]:
+    """The funnel bars, in menu order, each labelled (every label shown, none skipped)."""
     # Only nodes where callers choose (menus, questions...): a message node just plays.
-    nodes = [n for n in report.funnel if any(n[k] for k in ("went_on", "hung_up", "invalid"))]
+    shown = [r for r in rows if any(r.node[k] for k in ("went_on", "hung_up", "invalid"))]
     steps = ["reached", "went_on", "hung_up"]
     datasets = [
         {
             "label": step.replace("_", " "),
-            "data": [_n(n[step]) for n in nodes],
+            "data": [_n(r.node[step]) for r in shown],
             "backgroundColor": COLORS[step],
         }
         for step in steps
     ]
     return {
         "type": "bar",
-        "data": {"labels": [n.node for n in nodes], "datasets": datasets},
-        "options": {"indexAxis": "y"},
+        "data": {"labels": [_short(r.label) for r in shown], "datasets": datasets},
+        "options": {"indexAxis": "y", "scales": {"y": {"ticks": {"autoSkip": False}}}},
     }
 
 

@@ -12,9 +12,12 @@ from sqlalchemy import select
 
 from campaigns.airings import service as airings
 from campaigns.airings.service import AiringError
+from campaigns.audit.service import Actor, Interface
+from campaigns.registry import documents
+from campaigns.registry import service as registry
 from campaigns.registry.enums import Channel, Medium
 from campaigns.registry.models import Campaign
-from campaigns.registry.schemas import parse_cost
+from campaigns.registry.schemas import CampaignSpec, parse_cost
 from campaigns.reports.filters import ReportFilter
 from outreach.core.deps import SessionDep
 from outreach.web.api.errors import invalid
@@ -22,7 +25,8 @@ from outreach.web.api.runner import PageRunner
 from outreach.web.auth.models import Role
 from outreach.web.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
 from outreach.web.dashboard import charts
-from outreach.web.pages import templates
+from outreach.web.dashboard.funnel import funnel_rows
+from outreach.web.pages import page_language, render
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=[Depends(page_user)])
 
@@ -46,7 +50,7 @@ def _page(
         "base": request.app.state.ctx.settings.report_rounding_base,
         **extra,
     }
-    return templates.TemplateResponse(request, f"dashboard/{name}.html", context)
+    return render(request, f"dashboard/{name}.html", context)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -72,6 +76,8 @@ def campaign_page(code: str, request: Request, runner: PageRunner, user: PageUse
         raise HTTPException(404, "unknown campaign")
     scoped = runner.scoped(code)
     report = scoped.report()
+    language = page_language(request, user)
+    rows = funnel_rows(campaign, report.funnel, request.app.state.ctx.settings, language)
     return _page(
         request,
         "campaign",
@@ -80,8 +86,9 @@ def campaign_page(code: str, request: Request, runner: PageRunner, user: PageUse
         runner.session,
         campaign=campaign,
         report=report,
+        funnel=rows,
         charts={
-            "funnel": charts.funnel(report),
+            "funnel": charts.funnel(rows),
             "topics": charts.topics(report),
             "daily": charts.daily(report),
         },
@@ -106,11 +113,23 @@ def edit_campaign(
         raise HTTPException(404, "unknown campaign")
     try:
         # The API's and the YAML file's rule: finite, not negative, fits the column.
-        campaign.cost = parse_cost(cost)
+        new_cost = parse_cost(cost)
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"] if exc.errors() else "invalid"
         raise invalid(("body", "cost"), reason) from exc
-    campaign.name = name.strip()
+    doc = {**documents.document(campaign), "name": name.strip(), "cost": new_cost}
+    try:
+        with session.begin_nested():
+            registry.save_campaign(
+                session,
+                CampaignSpec.model_validate(doc),
+                flows_root=None,
+                default_timezone=campaign.timezone,
+                actor=Actor(user.username, Interface.BROWSER),
+                existing=campaign,
+            )
+    except (ValidationError, registry.InvalidCampaign) as exc:
+        raise HTTPException(422, str(exc)) from exc
     return RedirectResponse(f"/dashboard/campaigns/{code}", status_code=303)
 
 
@@ -173,10 +192,24 @@ def add_airing(
             station=station,
             aired_at=when,
             duration_seconds=duration_seconds,
+            actor=Actor(user.username, Interface.BROWSER),
         )
     except AiringError as exc:
         raise HTTPException(422, str(exc)) from exc
     return RedirectResponse("/dashboard/lift", status_code=303)
+
+
+@router.get("/airings/{airing_id}/delete", response_class=HTMLResponse)
+def confirm_airing_delete(
+    airing_id: int, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    if user.role != Role.MANAGER:
+        raise HTTPException(403, "managers only")
+    airing = session.get(airings.Airing, airing_id)
+    if airing is None:
+        raise HTTPException(404, "unknown airing")
+    context = {"user": user, "csrf": csrf_token(request), "page": "lift", "airing": airing}
+    return render(request, "dashboard/airing_delete.html", context)
 
 
 @router.post("/airings/{airing_id}/delete")
@@ -190,5 +223,5 @@ def remove_airing(
     check_csrf(request, csrf_token_field)
     if user.role != Role.MANAGER:
         raise HTTPException(403, "managers only")
-    airings.delete(session, airing_id=airing_id)
+    airings.delete(session, airing_id=airing_id, actor=Actor(user.username, Interface.BROWSER))
     return RedirectResponse("/dashboard/lift", status_code=303)

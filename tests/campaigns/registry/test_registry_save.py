@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from campaigns.audit.service import Actor, Interface
 from campaigns.followups.models import OutboxMessage
 from campaigns.registry.models import Campaign
 from campaigns.registry.schemas import CampaignSpec
@@ -26,6 +27,7 @@ from campaigns.registry.validation import validate_file
 from outreach.core.context import AppContext
 from tests.support.app import DEMO_FILE, signed_post
 
+TEST_ACTOR = Actor("tester", Interface.CLI)
 NEWS = "+994502000101"  # shared by AZ-FLYER-BAKU-2027 and AZ-NEWS-XALQ-2027
 SPEC: dict[str, Any] = {
     "code": "AZ-CALENDAR-2027",
@@ -51,7 +53,9 @@ def test_save_refuses_a_keyword_another_stored_campaign_owns(loaded: AppContext)
         {**SPEC, "numbers": [NEWS], "keywords": [{"keyword": "WORK", "language": "az"}]}
     )
     with loaded.sessions() as session, pytest.raises(InvalidCampaign) as refused:
-        save_campaign(session, spec, flows_root=None, default_timezone="Asia/Baku")
+        save_campaign(
+            session, spec, flows_root=None, default_timezone="Asia/Baku", actor=TEST_ACTOR
+        )
     [problem] = refused.value.problems
     assert problem.loc == ("keywords", 0, "keyword")
     assert "already used by campaign AZ-FLYER-BAKU-2027" in problem.message
@@ -64,6 +68,7 @@ def test_a_file_is_checked_against_campaigns_outside_it(loaded: AppContext, tmp_
             CampaignSpec.model_validate(SPEC),
             flows_root=None,
             default_timezone="Asia/Baku",
+            actor=TEST_ACTOR,
         )
     other = tmp_path / "other.yaml"
     other.write_text(

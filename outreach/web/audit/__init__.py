@@ -1,0 +1,1 @@
+"""The audit log page: managers read and filter every change."""

@@ -1,0 +1,1 @@
+"""Users in the browser: managers list, create, disable and reset them, and issue tokens."""
