@@ -46,4 +46,5 @@ echo "== import rules"
 echo "== alembic check"
 .venv/bin/outreach db check
 echo "== pytest"
-.venv/bin/pytest -q "$@"
+# Two xdist workers by default (this machine has 2 cores); OUTREACH_TEST_WORKERS=0 runs serially.
+.venv/bin/pytest -q -n "${OUTREACH_TEST_WORKERS:-2}" "$@"
