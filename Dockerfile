@@ -24,6 +24,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     OUTREACH_HOST=0.0.0.0 \
     OUTREACH_PORT=8000
+# SoX normalises uploaded voice recordings (the flow editor) to 8 kHz mono WAV.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends sox libsox-fmt-mp3 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 outreach \
     && useradd --system --uid 10001 --gid outreach --home-dir /var/lib/outreach \
        --shell /usr/sbin/nologin outreach \

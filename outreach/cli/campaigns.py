@@ -43,15 +43,25 @@ def load(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite campaigns changed since the last load.")
     ] = False,
+    keep_edits: Annotated[
+        bool,
+        typer.Option(
+            "--keep-edits",
+            help="On such a conflict, warn and keep the database's campaigns (exit 0).",
+        ),
+    ] = False,
 ) -> None:
     """Apply a campaigns file to the database (idempotent: loading twice creates nothing).
 
     Refuses, changing nothing, when the file would change a campaign edited in the browser or
-    the API since the file was last loaded; --force overwrites those edits.
+    the API since the file was last loaded; --force overwrites those edits, --keep-edits warns
+    and keeps them (what a deployment's start-up step wants).
     """
+    if force and keep_edits:
+        fail("--force and --keep-edits exclude each other")
     ctx = open_context()
     with progress(f"loading {path.name}"):
-        load_campaigns(ctx, path, force=force)
+        load_campaigns(ctx, path, force=force, at_start=keep_edits)
 
 
 @campaigns_app.command("export")

@@ -73,6 +73,23 @@ def test_load_with_force_overwrites_the_edit(env: AppContext) -> None:
     assert name_of(env).startswith("20,000 flyers")
 
 
+def test_load_keeping_edits_warns_keeps_the_edit_and_exits_0(env: AppContext) -> None:
+    """compose.yaml's start-up step: a browser edit must neither be undone nor stop the start."""
+    rename_in_browser(env, "Renamed by alice")
+    result = CliRunner().invoke(app, ["campaigns", "load", "--keep-edits", str(DEMO_FILE)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert FLYER in output and "the file was not applied" in output
+    assert name_of(env) == "Renamed by alice"
+
+
+def test_force_and_keep_edits_together_are_refused(env: AppContext) -> None:
+    args = ["campaigns", "load", "--force", "--keep-edits", str(DEMO_FILE)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert name_of(env).startswith("20,000 flyers")
+
+
 def test_export_writes_a_file_that_loads_back_changing_nothing(
     env: AppContext, tmp_path: Path
 ) -> None:
