@@ -20,6 +20,7 @@ from outreach.cli.output import progress, show_table
 from outreach.cli.service import run_service
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
+from outreach.demo import DEMO_FILE
 from outreach.demo.campaigns import load_demo
 from outreach.demo.fake_twilio import DEMO_ACCOUNT_SID, FakeTwilio
 from outreach.demo.seed import seed as run_seed
@@ -48,6 +49,9 @@ def demo(
     if "public_url" not in settings.model_fields_set:
         # Without a configured public URL the demo is its own: audio and Gather URLs point here.
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
+    if not settings.flows_dir:
+        # The demo's flow files: the browser's "Import flow files" and new campaigns' flows.
+        settings = settings.model_copy(update={"flows_dir": str(DEMO_FILE.resolve().parent)})
     ctx = open_context(settings)
     load_demo_campaigns(ctx, day=_today(ctx))
     _print_entry_points(ctx)
