@@ -73,4 +73,6 @@ def decide(
         raise HTTPException(409, str(exc)) from exc
     except AudioRefused as exc:
         raise HTTPException(422, str(exc)) from exc
+    if not approve:
+        path.unlink(missing_ok=True)  # nothing plays a rejected recording
     return back(key, "approved" if approve else "rejected")

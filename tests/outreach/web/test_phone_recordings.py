@@ -175,3 +175,33 @@ def test_wrong_expired_and_reused_codes_are_refused_politely_three_tries_a_call(
     assert bad.status_code == 400
     with ctx.sessions() as session:
         assert session.scalars(select(PendingRecording)).all() == []
+
+
+def test_a_rejected_recording_is_dropped_and_no_version_plays_it(
+    manager: tuple[TestClient, str], studio: tuple[AppContext, FakeTwilioServer], tmp_path: Path
+) -> None:
+    client, csrf = manager
+    ctx, twilio = studio
+    call = Caller(client, STUDIO)
+    call.start()
+    record = _record_verb(call.press(issue(ctx, SLOT)))
+    sid = recording_sid()
+    twilio.recordings[sid] = phone_tone(tmp_path / "call.wav")
+    callback = path_of(record["recordingStatusCallback"])
+    assert signed_post(client, callback, callback_form(call.sid, sid)).status_code == 204
+    with ctx.sessions() as session:
+        pending = session.scalars(select(PendingRecording)).one()
+    file = Path(ctx.settings.media_dir) / f"{pending.token}.wav"
+    assert file.is_file()
+    rejected = client.post(
+        f"/dashboard/flows/hotline/pending/{pending.id}/reject", data={"csrf_token": csrf},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert rejected.status_code == 303 and not file.exists()
+    with ctx.sessions() as session:
+        assert session.get_one(PendingRecording, pending.id).status == "rejected"
+        assert [v.number for v in service.versions(session, "hotline")] == [1]
+    assert f'data-pending="{pending.id}"' not in client.get("/dashboard/flows/hotline").text
+    # A late copy of the callback neither fetches the recording again nor revives it.
+    assert signed_post(client, callback, callback_form(call.sid, sid)).status_code == 204
+    assert twilio.recording_fetches[sid] == 1
