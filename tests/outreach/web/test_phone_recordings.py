@@ -155,7 +155,9 @@ def test_wrong_expired_and_reused_codes_are_refused_politely_three_tries_a_call(
         twiml = call.press(digits if digits != code else "999999")
         assert WRONG in said(twiml) and call.action() == f"/twilio/voice/studio/code?try={attempt}"
     last = "999999" if code != "999999" else "999998"
-    assert WRONG in said(call.press(last)) and call.ended  # the third try was the last
+    final = call.press(last)  # the third try was the last: no more <Gather>
+    assert WRONG in said(final) and [v.tag for v in verbs(final)][-1] == "Hangup"
+    assert "Gather" not in {v.tag for v in verbs(final)}
     other = Caller(client, STUDIO)
     other.start()
     _record_verb(other.press(code))
