@@ -14,13 +14,20 @@ from sqlalchemy import func, select
 from campaigns.flows import phone, service
 from campaigns.flows.audio import media_file
 from campaigns.flows.imports import import_file
-from campaigns.flows.models import FlowAudio, PendingRecording
+from campaigns.flows.models import FlowAudio, PendingRecording, RecordingCode
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 from tests.support.fake_twilio_server import FakeTwilioServer
 from tests.support.flows import DEMO_FLOWS
 from tests.support.server import post_together, serve
-from tests.support.studio import callback_form, issue, phone_tone, recording_sid, twilio_media
+from tests.support.studio import (
+    STUDIO,
+    callback_form,
+    issue,
+    phone_tone,
+    recording_sid,
+    twilio_media,
+)
 from tests.support.voice import CALLER, OPEN
 
 SLOT = "intro/prompt/az"
@@ -101,3 +108,25 @@ def test_copies_of_one_approval_save_one_version(
     with ctx.sessions() as session:
         assert [v.number for v in service.versions(session, "hotline")] == [2, 1]
         assert session.scalar(select(func.count()).select_from(FlowAudio)) == 1
+
+
+def test_copies_of_one_code_entry_all_get_the_record_and_spend_the_code_once(
+    studio: tuple[AppContext, FakeTwilioServer, httpx.Client],
+) -> None:
+    ctx, _, client = studio
+    code = issue(ctx, SLOT)
+    form = {
+        "CallSid": "CA" + "3" * 32, "AccountSid": "AC" + "0" * 32, "From": CALLER,
+        "To": STUDIO, "Direction": "inbound", "CallStatus": "in-progress", "Digits": code,
+    }  # fmt: skip
+    answers = post_together(client, "/twilio/voice/studio/code?try=1", [form] * COPIES)
+    assert all(a.status_code == 200 and "<Record " in a.text for a in answers)
+    other = {**form, "CallSid": "CA" + "4" * 32}
+    assert (
+        "<Record " not in post_together(client, "/twilio/voice/studio/code?try=1", [other])[0].text
+    )
+    with ctx.sessions() as session:
+        row = session.scalars(select(RecordingCode)).one()
+    assert row.used_at is not None and row.call_hash == phone.keyed(
+        form["CallSid"], ctx.settings.hash_key
+    )

@@ -90,6 +90,8 @@ def test_a_code_is_six_digits_stored_hashed_single_use_and_expires(
     assert first is not None and (first.flow_key, first.slot) == ("hotline", SLOT)
     assert claim("CA1", minutes=9.5) == first  # Twilio retrying the same call
     assert claim("CA2", minutes=9.5) is None  # spent by another call
+    forged = client.post("/dashboard/flows/hotline/phone-code", data={"slot": SLOT})
+    assert forged.status_code == 403  # no CSRF token
     unknown = client.post(
         "/dashboard/flows/hotline/phone-code", data={"slot": "nope/prompt/az", "csrf_token": csrf}
     )
@@ -207,3 +209,19 @@ def test_a_rejected_recording_is_dropped_and_no_version_plays_it(
     # A late copy of the callback neither fetches the recording again nor revives it.
     assert signed_post(client, callback, callback_form(call.sid, sid)).status_code == 204
     assert twilio.recording_fetches[sid] == 1
+
+
+def test_without_a_studio_number_there_is_no_recording_by_phone(
+    manager: tuple[TestClient, str], studio: tuple[AppContext, FakeTwilioServer]
+) -> None:
+    client, csrf = manager
+    ctx, _ = studio
+    assert "phone-code" in client.get("/dashboard/flows/hotline").text
+    ctx.settings = ctx.settings.model_copy(update={"studio_number": ""})
+    assert "phone-code" not in client.get("/dashboard/flows/hotline").text
+    refused = client.post(
+        "/dashboard/flows/hotline/phone-code", data={"slot": SLOT, "csrf_token": csrf}
+    )
+    assert refused.status_code == 409
+    call = Caller(client, STUDIO)
+    assert "not in service" in " ".join(said(call.start()))
