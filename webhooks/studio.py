@@ -24,8 +24,10 @@ from campaigns.flows.phone import (
     MAX_TRIES,
     Claimed,
     add_pending,
+    caller_blocked,
     claim_code,
     code_of_call,
+    count_failure,
     known_recording,
 )
 from outreach.core.context import AppContext
@@ -130,7 +132,8 @@ def _field(form: FormData, name: str, limit: int = 64) -> str:
 
 @router.post("/code")
 def entered_code(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
-    """Checks the code: a <Record> for a live one, else a polite refusal (MAX_TRIES a call)."""
+    """Checks the code: a <Record> for a live one, else a polite refusal (MAX_TRIES a call,
+    MAX_CALLER_FAILURES wrong codes an hour from one caller)."""
     call_sid, caller = _field(form, "CallSid"), _field(form, "From")
     attempt = min(ascii_number(request.query_params.get("try")) or 1, MAX_TRIES)
     digits = _field(form, "Digits", 16)
@@ -138,10 +141,15 @@ def entered_code(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
         return _twiml(spoken(APOLOGY))
 
     def work(session: Session) -> Claimed | None:
-        return claim_code(
-            session, code=digits, call_sid=call_sid, caller=caller,
-            hash_key=ctx.settings.hash_key, now=ctx.clock(),
-        )  # fmt: skip
+        key, now = ctx.settings.hash_key, ctx.clock()
+        if caller_blocked(session, caller=caller, hash_key=key, now=now):
+            return None  # too many wrong codes from this caller: not even checked
+        claimed = claim_code(
+            session, code=digits, call_sid=call_sid, caller=caller, hash_key=key, now=now
+        )
+        if claimed is None:
+            count_failure(session, caller=caller, hash_key=key, now=now)
+        return claimed
 
     def failed(_exc: Exception) -> Claimed | None:
         log.exception("studio code not checked", extra={"call": call_sid})

@@ -130,3 +130,15 @@ class PendingRecording(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # approved, rejected
     decided_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StudioFailures(Base):
+    """Wrong codes entered from one caller (its HMAC) in the current hour, across calls."""
+
+    __tablename__ = "flow_studio_failures"
+    __table_args__ = (UniqueConstraint("caller_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller_hash: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime]

@@ -14,17 +14,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.flows.audio import Stored, attach_stored, head_with_slot
-from campaigns.flows.models import PendingRecording, RecordingCode, StoredFlow
+from campaigns.flows.models import PendingRecording, RecordingCode, StoredFlow, StudioFailures
 from outreach.core.privacy import contact_id
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_TRIES = 3  # codes a caller may enter in one call
+MAX_CALLER_FAILURES = 10  # wrong codes from one caller an hour, across calls
+FAILURE_WINDOW = timedelta(hours=1)
 ISSUE_ATTEMPTS = 20
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
@@ -103,6 +105,39 @@ def claim_code(
         )
     )
     return _claimed(session, row) if row is not None else None
+
+
+def caller_blocked(session: Session, *, caller: str, hash_key: str, now: datetime) -> bool:
+    """Whether this caller entered MAX_CALLER_FAILURES wrong codes in the current window."""
+    row = session.scalar(
+        select(StudioFailures).where(StudioFailures.caller_hash == contact_id(caller, hash_key))
+    )
+    return (
+        row is not None
+        and row.window_start > now - FAILURE_WINDOW
+        and row.failures >= MAX_CALLER_FAILURES
+    )
+
+
+def count_failure(session: Session, *, caller: str, hash_key: str, now: datetime) -> None:
+    """Counts a wrong code against the caller (a new window once the last one has passed)."""
+    digest = contact_id(caller, hash_key)
+    try:
+        with session.begin_nested():
+            session.add(StudioFailures(caller_hash=digest, failures=1, window_start=now))
+        return
+    except IntegrityError:
+        pass  # the caller has a row: count on it
+    expired = StudioFailures.window_start <= now - FAILURE_WINDOW
+    session.execute(
+        update(StudioFailures)
+        .where(StudioFailures.caller_hash == digest)
+        .values(
+            failures=case((expired, 1), else_=StudioFailures.failures + 1),
+            window_start=case((expired, now), else_=StudioFailures.window_start),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def code_of_call(session: Session, *, code_id: int, call_sid: str, hash_key: str) -> Claimed | None:

@@ -4,6 +4,7 @@
   spent it (HMACs of the CallSid and the caller, never the number).
 - flow_pending_recordings: recordings made by phone, waiting for a manager (one per
   Twilio RecordingSid).
+- flow_studio_failures: wrong codes per caller HMAC in the current hour (across calls).
 
 Revision ID: 0016_phone_recordings
 Revises: 0014_flow_versions_media
@@ -80,9 +81,18 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_flow_pending_recordings_flow_id"), "flow_pending_recordings", ["flow_id"]
     )
+    op.create_table(
+        "flow_studio_failures",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("caller_hash", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_start", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("caller_hash", name=op.f("uq_flow_studio_failures_caller_hash")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("flow_studio_failures")
     op.drop_index(op.f("ix_flow_pending_recordings_flow_id"), table_name="flow_pending_recordings")
     op.drop_table("flow_pending_recordings")
     op.drop_index(op.f("ix_flow_recording_codes_flow_id"), table_name="flow_recording_codes")

@@ -225,3 +225,31 @@ def test_without_a_studio_number_there_is_no_recording_by_phone(
     assert refused.status_code == 409
     call = Caller(client, STUDIO)
     assert "not in service" in " ".join(said(call.start()))
+
+
+def test_a_caller_with_ten_wrong_codes_an_hour_is_refused_even_the_right_one(
+    studio: tuple[AppContext, FakeTwilioServer], client: TestClient
+) -> None:
+    ctx, _ = studio
+    code = issue(ctx, SLOT)
+    wrong = "000000" if code != "000000" else "000001"
+    for _ in range(phone.MAX_CALLER_FAILURES // phone.MAX_TRIES + 1):
+        call = Caller(client, STUDIO)  # a new call for every three tries
+        call.start()
+        for _ in range(phone.MAX_TRIES):
+            if call.ended and "Gather" not in {v.tag for v in verbs(call.twiml)}:
+                break
+            call.press(wrong)
+    blocked = Caller(client, STUDIO)
+    blocked.start()
+    assert WRONG in said(blocked.press(code))
+    with ctx.sessions() as session:
+        assert session.scalars(select(RecordingCode)).one().used_at is None  # not even checked
+    other = Caller(client, STUDIO, caller="+994507654321")
+    other.start()
+    _record_verb(other.press(code))  # another caller is not blocked
+    ctx.clock = lambda: OPEN + timedelta(minutes=61)  # the next hour: tries again
+    later = Caller(client, STUDIO)
+    later.start()
+    _record_verb(later.press(issue(ctx, "intro/prompt/ru")))
+    assert CALLER not in database_text(ctx) and CALLER[1:] not in database_text(ctx)
