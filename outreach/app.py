@@ -34,6 +34,7 @@ from outreach.web.dashboard.routes import router as dashboard_router
 from outreach.web.editor.routes import router as editor_router
 from outreach.web.errors import error_page, is_page
 from outreach.web.flows.media import router as media_router
+from outreach.web.flows.phone import router as phone_router
 from outreach.web.flows.routes import router as flows_router
 from outreach.web.flows.simulator import router as simulator_router
 from outreach.web.flows.sms_pane import router as sms_pane_router
@@ -47,6 +48,7 @@ from webhooks.http_channel import router as http_channel_router
 from webhooks.kannel import router as kannel_router
 from webhooks.sms import router as sms_router
 from webhooks.sms_status import router as sms_status_router
+from webhooks.studio import router as studio_router
 from webhooks.voice import router as voice_router
 from webhooks.voice_twiml import AUDIO_DIR
 
@@ -60,6 +62,7 @@ PAGE_ROUTERS = (
     sms_router,
     sms_status_router,
     voice_router,
+    studio_router,
     kannel_router,
     http_channel_router,
     auth_router,
@@ -69,6 +72,7 @@ PAGE_ROUTERS = (
     simulator_router,
     sms_pane_router,
     versions_router,
+    phone_router,
     flows_router,
     dashboard_router,
     media_router,

@@ -20,6 +20,7 @@ from outreach.core.metrics import FLOW_LOAD_ERRORS, WEBHOOK_OUTCOMES, count_on_c
 from outreach.core.privacy import normalize_number
 from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
+from webhooks.studio import ask_code, is_studio
 from webhooks.transaction import Budget, in_transaction
 from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, reject, renderer, spoken
 
@@ -89,6 +90,8 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
     if not call_sid or not ours or not caller:
         log.warning("voice entry without CallSid/From/To")
         return _twiml(spoken(APOLOGY))
+    if is_studio(ctx, ours):
+        return _twiml(ask_code(ctx))  # a manager recording a prompt (webhooks/studio.py)
     callback: list[int] = []
 
     def work(session: Session) -> str | None:

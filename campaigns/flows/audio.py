@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from campaigns.flows.models import FlowAudio, FlowVersion
+from campaigns.flows.models import FlowAudio, FlowVersion, StoredFlow
 from campaigns.flows.service import checked, get_flow, latest, save_version
 from ivr_flows.prompts import slot_key, slots
 from outreach.core.settings import Settings
@@ -95,19 +95,28 @@ def normalise(data: bytes, settings: Settings) -> tuple[str, bytes, int]:
     return secrets.token_urlsafe(TOKEN_BYTES), out, round(seconds * 1000)
 
 
-def attach_recording(
-    session: Session, *, key: str, slot: str, data: bytes, user: str, settings: Settings
-) -> Stored:
-    """Stores a recording for one prompt slot and saves a version that plays it."""
+def head_with_slot(session: Session, key: str, slot: str) -> tuple[StoredFlow, FlowVersion]:
+    """The flow and its newest version, which must have the prompt slot; else refuses."""
     stored = get_flow(session, key)
     head: FlowVersion | None = latest(session, stored)
     if head is None:
         raise AudioRefused("save the flow before adding recordings")
     if slot not in {s.key for s in slots(checked(head.source))}:
         raise AudioRefused(f"the flow has no prompt {slot!r}")
-    token, wav, duration_ms = normalise(data, settings)
-    path = media_file(settings, token)
-    path.write_bytes(wav)
+    return stored, head
+
+
+def store_file(settings: Settings, token: str, wav: bytes) -> None:
+    media_file(settings, token).write_bytes(wav)
+
+
+def attach_stored(
+    session: Session, *, key: str, slot: str, token: str, wav: bytes, duration_ms: int,
+    user: str, note: str = "",
+) -> Stored:  # fmt: skip
+    """Records an already normalised file (in the media folder) and saves a version playing
+    it for the slot."""
+    stored, head = head_with_slot(session, key, slot)
     session.add(
         FlowAudio(
             flow_id=stored.id,
@@ -121,9 +130,31 @@ def attach_recording(
     )
     audio = {**(head.audio or {}), slot: token}
     row = save_version(
-        session, source=head.source, user=user, key=key, audio=audio, note=f"recording {slot}"
-    )
+        session, source=head.source, user=user, key=key, audio=audio,
+        note=note or f"recording {slot}",
+    )  # fmt: skip
     return Stored(token, duration_ms, row.number)
 
 
-__all__ = ["AudioRefused", "attach_recording", "media_file", "normalise", "slot_key", "sniff"]
+def attach_recording(
+    session: Session, *, key: str, slot: str, data: bytes, user: str, settings: Settings
+) -> Stored:
+    """Stores a recording for one prompt slot and saves a version that plays it."""
+    head_with_slot(session, key, slot)
+    token, wav, duration_ms = normalise(data, settings)
+    store_file(settings, token, wav)
+    return attach_stored(
+        session, key=key, slot=slot, token=token, wav=wav, duration_ms=duration_ms, user=user
+    )
+
+
+__all__ = [
+    "AudioRefused",
+    "attach_recording",
+    "attach_stored",
+    "head_with_slot",
+    "media_file",
+    "normalise",
+    "slot_key",
+    "sniff",
+]

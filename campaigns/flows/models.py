@@ -79,3 +79,66 @@ class FlowAttachment(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     hotline_id: Mapped[int | None] = mapped_column(ForeignKey("hotlines.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordingCode(Base):
+    """A one-time code a manager asked for, to record one prompt slot by phone.
+
+    Only its HMAC is kept (`code_hash`, under the hash key); it is bound to the flow, the slot
+    and the manager, expires after a few minutes and is spent by the first call that enters it
+    (`call_hash`: the HMAC of that call's CallSid, so Twilio's retries of that call still work).
+    """
+
+    __tablename__ = "flow_recording_codes"
+    __table_args__ = (UniqueConstraint("code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
+    slot: Mapped[str] = mapped_column(String(200))  # node/slot/language
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    call_hash: Mapped[str | None] = mapped_column(String(64))
+    caller_hash: Mapped[str] = mapped_column(String(64), default="")  # HMAC of the caller
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingRecording(Base):
+    """A prompt recorded by phone, normalised and in the media folder, waiting for a manager.
+
+    One per Twilio recording (`recording_sid` unique: copies of a callback add nothing). The
+    caller is kept only as an HMAC (`caller_hash`), never as a number.
+    """
+
+    __tablename__ = "flow_pending_recordings"
+    __table_args__ = (UniqueConstraint("recording_sid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
+    code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flow_recording_codes.id", ondelete="SET NULL")
+    )
+    slot: Mapped[str] = mapped_column(String(200))
+    recording_sid: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(String(64))
+    bytes: Mapped[int]
+    duration_ms: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    caller_hash: Mapped[str] = mapped_column(String(64), default="")
+    requested_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # approved, rejected
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StudioFailures(Base):
+    """Wrong codes entered from one caller (its HMAC) in the current hour, across calls."""
+
+    __tablename__ = "flow_studio_failures"
+    __table_args__ = (UniqueConstraint("caller_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller_hash: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime]

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     media_dir: str = "media"
     audio_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     audio_max_seconds: float = Field(default=120.0, gt=0)
+    # The number managers call to record a prompt with a one-time code (README "Voice menus");
+    # empty: no recording by phone. Point it at /twilio/voice like the other voice numbers.
+    studio_number: str = ""
 
     # Kannel (the numbers listed under `channels: kannel`): README "Connecting a local operator
     # through Kannel". The secret is the last segment of the URLs smsbox calls.

@@ -1,4 +1,4 @@
-"""A tiny local stand-in for Twilio's Messages and Calls endpoints, on 127.0.0.1.
+"""A tiny local stand-in for Twilio's Messages, Calls and Recordings media, on 127.0.0.1.
 
 Counts messages per To (`per_to`) and placed calls per To (`calls_to`). Used by the SIGKILL
 test and the worker test (subprocesses send to it) and by benchmarks/dispatch_bench.py.
@@ -27,6 +27,10 @@ class FakeTwilioServer:
         self.per_to: Counter[str] = Counter()
         self.calls_to: Counter[str] = Counter()
         self.times: dict[str, list[float]] = defaultdict(list)  # From -> arrival times
+        # RecordingSid -> WAV served at .../Recordings/<sid>.wav (basic auth: `auth`).
+        self.recordings: dict[str, bytes] = {}
+        self.recording_fetches: Counter[str] = Counter()
+        self.auth: str | None = None
         self.lock = threading.Lock()
         self._sids = itertools.count(1)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -46,6 +50,9 @@ class FakeTwilioServer:
                 return  # quiet: the bodies hold numbers
 
             def do_GET(self) -> None:
+                if "/Recordings/" in self.path and self.path.endswith(".wav"):
+                    self._recording()
+                    return
                 if self.path != "/_stats":
                     self._answer(404, {"status": 404})
                     return
@@ -89,6 +96,23 @@ class FakeTwilioServer:
                     self._answer(503, {"message": "down", "status": 503})
                     return
                 self._answer(201, {"sid": sid, "status": "queued", "to": form.get("To")})
+
+            def _recording(self) -> None:
+                sid = self.path.rsplit("/", 1)[-1].removesuffix(".wav")
+                if server.auth is not None and self.headers.get("Authorization") != server.auth:
+                    self._answer(401, {"code": 20003, "message": "authenticate", "status": 401})
+                    return
+                with server.lock:
+                    server.recording_fetches[sid] += 1
+                    data = server.recordings.get(sid)
+                if data is None:
+                    self._answer(404, {"code": 20404, "message": "not found", "status": 404})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "audio/x-wav")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _answer(self, status: int, body: dict[str, object]) -> None:
                 data = json.dumps(body).encode()

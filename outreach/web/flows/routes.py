@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from campaigns.flows import service
+from campaigns.flows import phone, service
 from campaigns.flows.imports import attached_campaigns, import_file
 from campaigns.flows.models import StoredFlow
 from campaigns.registry.flows import configured_root
@@ -152,6 +152,8 @@ def edit(
         done=request.query_params.get("done", ""),
         style_nonce=nonce,
         numbers=numbers,
+        pending=phone.pending(session, stored),
+        studio=bool(ctx.settings.studio_number),
     )
     # CodeMirror writes its styles into a <style> element: this page allows that one by nonce.
     answer.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
