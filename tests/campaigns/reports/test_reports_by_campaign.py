@@ -4,6 +4,7 @@ cannot get a hidden row back from the total and the visible rows."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from campaigns.registry.models import Campaign
 from outreach.core.context import AppContext
 from outreach.web.auth.models import Role
+from tests.outreach.cli.test_cli_exit_codes import invoke
 from tests.support.reports import add_interactions, login, make_user, web  # noqa: F401
 
 DAY = datetime(2027, 2, 3, 6, 0, tzinfo=UTC)
@@ -135,3 +137,21 @@ def test_the_dashboard_switches_the_comparison_to_campaigns(
     assert "<td>AZ-POSTER-NAKH-2027</td>" in page.text
     assert "<td>&lt;5</td>" in page.text  # the news campaign, two people
     assert "by=campaign" in page.text  # the CSV link keeps the rows
+
+
+def test_the_terminal_report_lists_campaigns_as_the_api_does(
+    loaded: AppContext, client: TestClient, auth: dict[str, dict[str, str]]
+) -> None:
+    _texts(loaded)
+    result = invoke(
+        loaded,
+        *("report", "--from", SPAN["from"], "--to", SPAN["to"]),
+        *("--by", "campaign", "--json", "--exact"),
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)["channels"]
+    # Exact: the CLI here runs without the app's hash key, so its rounding would differ.
+    assert printed == _get(client, "/api/reports/channels", auth["manager"], by="campaign")
+    table = invoke(loaded, "report", "--from", SPAN["from"], "--to", SPAN["to"], "--by", "campaign")
+    assert table.exit_code == 0 and "AZ-POSTER-NAKH-2027" in table.output
+    assert invoke(loaded, "report", "--by", "station").exit_code == 2
