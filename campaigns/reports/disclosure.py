@@ -213,6 +213,7 @@ def viewer_report(report: CampaignReport, ledger: Ledger, rules: Rules) -> Campa
     cost["per_contact"] = ratio(cost["amount"], _divisor(ledger, ("cost", "per_contact"), rules), 2)
     # In the order a viewer can tell apart, so hidden counts are not ranked by their values.
     doc["topics"].sort(key=lambda t: (*by_published(t["count"]), t["topic"]))
+    doc["keywords"].sort(key=lambda t: (t["campaign"], *by_published(t["count"]), t["keyword"]))
     doc["funnel"].sort(key=lambda n: (*by_published(n["reached"]), n["node"]))
     return CampaignReport.model_validate(doc)
 

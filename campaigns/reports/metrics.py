@@ -15,6 +15,7 @@ class Metric(StrEnum):
     DURATION = "duration"  # histogram: key = bin's first second, value = calls
     TRANSFERS = "transfers"
     TOPIC = "topic"  # key = topic chosen
+    KEYWORD = "keyword"  # texts that matched a campaign keyword; key = the keyword, folded
     NODE_REACHED = "node_reached"  # key = node id (funnel)
     NODE_HUNG_UP = "node_hung_up"
     NODE_NO_INPUT = "node_no_input"

@@ -1,16 +1,14 @@
-"""The reach report of a scope, and the channel comparison across media, from rollups."""
+"""The reach report of a scope, and the channel comparison by medium or campaign, from rollups."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from campaigns.registry.enums import Channel
 from campaigns.registry.models import Campaign
-from campaigns.reports.bitsets import BitMap
+from campaigns.reports.cost import cost, reach_tally
 from campaigns.reports.data import ScopeData, load
-from campaigns.reports.disclosure import Ledger, Path, Tally
+from campaigns.reports.disclosure import Ledger, Path
 from campaigns.reports.filters import Scope
 from campaigns.reports.metrics import DURATION_BIN, FUNNEL_STEPS, Metric
 from campaigns.reports.schemas import (
@@ -18,12 +16,12 @@ from campaigns.reports.schemas import (
     CampaignReport,
     ChannelTable,
     Contacts,
-    Cost,
     DailyRow,
     Followups,
     FunnelNode,
     GatewayCount,
     Interactions,
+    KeywordCount,
     MediumRow,
     ReportScope,
     TopicCount,
@@ -55,7 +53,8 @@ def campaign_report(
     nodes = sorted(steps["reached"], key=lambda n: (-steps["reached"][n], n))
     topics = sorted(data.by_key(Metric.TOPIC).items(), key=lambda kv: (-kv[1], kv[0]))
     in_scope = [c for c in scope.campaigns if _in_scope(scope, c)]
-    led.divisors[("cost", "per_contact")] = _reach(data, in_scope)
+    led.divisors[("cost", "per_contact")] = reach_tally(data, in_scope)
+    names = {c.id: c.code for c in scope.campaigns}
     report = CampaignReport(
         filter=scope_of(scope),
         timezone=str(scope.zone),
@@ -97,6 +96,7 @@ def campaign_report(
             TopicCount(topic=topic, count=led.count(("topics", i, "count"), Metric.TOPIC, topic))
             for i, (topic, _count) in enumerate(topics)
         ],
+        keywords=_keywords(led, names),
         transfers=led.count(("transfers",), Metric.TRANSFERS),
         followups=Followups(
             opt_ins=led.count(("followups", "opt_ins"), Metric.OPT_INS),
@@ -129,26 +129,31 @@ def _calls(led: Ledger, path: Path, cells: set[int] | None) -> int:
 
 
 def channel_comparison(
-    session: Session, scope: Scope, *, people: bool = False
+    session: Session, scope: Scope, *, people: bool = False, by: str = "medium"
 ) -> tuple[ChannelTable, Ledger]:
-    """Compares media: unique contacts, interactions per contact, completion, cost per contact."""
+    """Compares media (or campaigns, `by="campaign"`): unique contacts, interactions per
+    contact, completion and cost per contact. Rows split the total's cells; unattributed
+    traffic (no campaign) is its own row when no campaign filter applies."""
     data = load(session, scope, daily=False, people=people)
     led = Ledger(data)
-    by_medium: dict[str, list[Campaign]] = {}
+    groups: dict[tuple[str, str], list[Campaign]] = {}
     for campaign in scope.campaigns:
         if _in_scope(scope, campaign):
-            by_medium.setdefault(str(campaign.medium), []).append(campaign)
-    media = [(m, cs, {c.id for c in cs}) for m, cs in sorted(by_medium.items())]
+            name = campaign.code if by == "campaign" else ""
+            groups.setdefault((str(campaign.medium), name), []).append(campaign)
+    media = [(m, n, cs, {c.id for c in cs}) for (m, n), cs in sorted(groups.items())]
     if scope.campaign_ids is None and any(cid == 0 for cid, _ch in data.sets):
-        media.append((UNATTRIBUTED, [], {0}))
-    media = [m for m in media if data.total(Metric.INTERACTIONS, cells=m[2]) or data.union(m[2])]
+        media.append((UNATTRIBUTED, "", [], {0}))
+    media = [m for m in media if data.total(Metric.INTERACTIONS, cells=m[3]) or data.union(m[3])]
     rows = [
-        _medium_row(scope, led, ("rows", i), medium, campaigns, cells)
-        for i, (medium, campaigns, cells) in enumerate(media)
+        _medium_row(scope, led, ("rows", i), medium, campaigns, cells, campaign=name or None)
+        for i, (medium, name, campaigns, cells) in enumerate(media)
     ]
-    every = [c for cs in by_medium.values() for c in cs]
+    every = [c for cs in groups.values() for c in cs]
     total = _medium_row(scope, led, ("total",), "total", every, None)
-    table = ChannelTable(filter=scope_of(scope), timezone=str(scope.zone), rows=rows, total=total)
+    table = ChannelTable(
+        filter=scope_of(scope), timezone=str(scope.zone), by=by, rows=rows, total=total
+    )
     return table, led
 
 
@@ -159,6 +164,8 @@ def _medium_row(
     medium: str,
     campaigns: list[Campaign],
     cells: set[int] | None,
+    *,
+    campaign: str | None = None,
 ) -> MediumRow:
     data = led.data
     unique = led.people((*at, "unique_contacts"), data.union(cells), cells=cells)
@@ -166,9 +173,10 @@ def _medium_row(
     calls = _calls(led, (*at, "calls"), cells)
     completed = led.count((*at, "calls_completed"), Metric.COMPLETED, cells=cells)
     money = cost(scope, data, campaigns)
-    led.divisors[(*at, "cost_per_contact")] = _reach(data, campaigns)
+    led.divisors[(*at, "cost_per_contact")] = reach_tally(data, campaigns)
     return MediumRow(
         medium=medium,
+        campaign=campaign,
         campaigns=len(campaigns),
         unique_contacts=unique,
         interactions=interactions,
@@ -186,38 +194,19 @@ def _in_scope(scope: Scope, campaign: Campaign) -> bool:
     return scope.campaign_ids is None or campaign.id in scope.campaign_ids
 
 
-def cost(scope: Scope, data: ScopeData, campaigns: list[Campaign]) -> Cost:
-    """Divides the campaigns' cost by the distinct contacts they reached in the range.
-
-    The cost is each campaign's whole cost (what was spent for it), so the figure is the
-    campaign's cost per contact when the range covers its run and its responses.
-    """
-    costed = _costed(campaigns)
-    currencies = {c.currency or "" for c in costed}
-    if not costed or len(currencies) != 1:
-        return Cost(amount=None, currency=None, per_contact=None)
-    amount = sum((Decimal(c.cost or 0) for c in costed), Decimal(0))
-    reached = len(reach(data, campaigns))
-    per = (amount / reached).quantize(Decimal("0.01")) if reached else None
-    return Cost(
-        amount=float(amount.quantize(Decimal("0.01"))),
-        currency=currencies.pop() or None,
-        per_contact=float(per) if per is not None else None,
+def _keywords(led: Ledger, names: dict[int, str]) -> list[KeywordCount]:
+    """Texts that matched each keyword, per campaign (the keyword as matching folds it)."""
+    cells = sorted(
+        {(cid, key) for (cid, _ch, metric, key) in led.data.counts if metric == Metric.KEYWORD}
     )
-
-
-def _costed(campaigns: list[Campaign]) -> list[Campaign]:
-    return [c for c in campaigns if c.cost is not None]
-
-
-def reach(data: ScopeData, campaigns: list[Campaign]) -> BitMap:
-    """The distinct contacts the costed campaigns reached: what cost per contact divides by."""
-    return data.union({c.id for c in _costed(campaigns)})
-
-
-def _reach(data: ScopeData, campaigns: list[Campaign]) -> Tally:
-    ids = {c.id for c in _costed(campaigns)}
-    return Tally(members=data.union(ids), kind="contacts", cells=frozenset(ids))
+    return [
+        KeywordCount(
+            campaign=names.get(cid, ""),
+            keyword=key,
+            count=led.count(("keywords", i, "count"), Metric.KEYWORD, key, cells={cid}),
+        )
+        for i, (cid, key) in enumerate(cells)
+    ]
 
 
 def median(histogram: dict[str, int]) -> float | None:

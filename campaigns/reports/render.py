@@ -45,7 +45,7 @@ def print_report(console: Console, data: CampaignReport, table: ChannelTable) ->
         ("opt-ins", data.followups.opt_ins),
         ("follow-ups delivered", data.followups.delivered),
         ("opt-outs", data.followups.opt_outs),
-        ("cost", data.cost.amount),
+        ("cost in these dates (pro rata)", data.cost.amount),
         ("cost per unique contact", data.cost.per_contact),
     ]
     for name, value in rows:
@@ -66,8 +66,16 @@ def print_report(console: Console, data: CampaignReport, table: ChannelTable) ->
         for row in data.topics:
             topics.add_row(row.topic, _v(row.count))
         console.print(topics)
+    if data.keywords:
+        keywords = Table(title="Texts per keyword")
+        for col in ("campaign", "keyword", "count"):
+            keywords.add_column(col, justify="right" if col == "count" else "left")
+        for kw in data.keywords:
+            keywords.add_row(kw.campaign, kw.keyword, _v(kw.count))
+        console.print(keywords)
     media = Table(title="Channel comparison")
     cols = (
+        *(("campaign",) if table.by == "campaign" else ()),
         "medium",
         "unique_contacts",
         "interactions",
@@ -76,7 +84,9 @@ def print_report(console: Console, data: CampaignReport, table: ChannelTable) ->
         "cost_per_contact",
     )
     for col in cols:
-        media.add_column(col.replace("_", " "), justify="left" if col == "medium" else "right")
+        media.add_column(
+            col.replace("_", " "), justify="left" if col in ("medium", "campaign") else "right"
+        )
     for medium in [*table.rows, table.total]:
         media.add_row(*(_v(medium[c]) for c in cols))
     console.print(media)

@@ -122,6 +122,14 @@ class TopicCount(Payload):
     count: Count
 
 
+class KeywordCount(Payload):
+    """Texts that matched one keyword of one campaign (the keyword as matching folds it)."""
+
+    campaign: str
+    keyword: str
+    count: Count
+
+
 class Followups(Payload):
     opt_ins: Count
     delivered: Count
@@ -129,9 +137,15 @@ class Followups(Payload):
 
 
 class Cost(Payload):
-    amount: float | None
+    amount: float | None = Field(
+        description="the campaigns' cost that falls in the chosen dates: each campaign's cost"
+        " spread evenly over its days, the days inside the dates counted (pro rata)"
+    )
     currency: str | None
-    per_contact: float | None = Field(description="cost per unique contact")
+    per_contact: float | None = Field(
+        description="that cost divided by the distinct contacts the costed campaigns reached"
+        " in the dates"
+    )
 
 
 class DailyRow(Payload):
@@ -163,6 +177,7 @@ class CampaignReport(Payload):
     calls: Calls
     funnel: list[FunnelNode]
     topics: list[TopicCount]
+    keywords: list[KeywordCount] = Field(description="texts per keyword and campaign")
     transfers: Count
     followups: Followups
     cost: Cost
@@ -174,6 +189,7 @@ class MediumRow(Payload):
     """One medium (or "unattributed", or the "total") of the channel comparison."""
 
     medium: str
+    campaign: str | None = Field(default=None, description="the campaign's code (by campaign)")
     campaigns: int
     unique_contacts: Count
     interactions: Count
@@ -181,16 +197,18 @@ class MediumRow(Payload):
     calls: Count
     calls_completed: Count
     completion_rate: float | None
-    cost: float | None
+    cost: float | None = Field(description="the cost that falls in the chosen dates (pro rata)")
     currency: str | None
     cost_per_contact: float | None
 
 
 class ChannelTable(Payload):
-    """Media side by side; a person who answered two media counts once in each and in the total."""
+    """Media (or campaigns) side by side; a person who answered two counts once in each and
+    once in the total."""
 
     filter: ReportScope
     timezone: str
+    by: str = Field(default="medium", description='"medium" or "campaign": what a row is')
     rows: list[MediumRow]
     total: MediumRow
     suppressed: Suppressed | None = Field(default=None, exclude_if=_unless_none)

@@ -15,6 +15,8 @@ from outreach.core.settings import Settings
 
 # Reports within this long of the last refresh reuse it (a dashboard page asks several).
 REFRESH_INTERVAL = timedelta(seconds=10)
+# What a row of the channel comparison is.
+BY = ("medium", "campaign")
 
 
 def _prepare(session: Session, settings: Settings, flt: ReportFilter, now: datetime) -> Scope:
@@ -39,11 +41,20 @@ def report(
 
 
 def channels(
-    session: Session, *, settings: Settings, flt: ReportFilter, now: datetime, exact: bool
+    session: Session,
+    *,
+    settings: Settings,
+    flt: ReportFilter,
+    now: datetime,
+    exact: bool,
+    by: str = "medium",
 ) -> ChannelTable:
-    """Returns the channel comparison of a filter; as a viewer may see it unless exact."""
+    """Returns the channel comparison of a filter, a row per medium or per campaign (`by`);
+    as a viewer may see it unless exact."""
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(BY)}")
     scope = _prepare(session, settings, flt, now)
-    result, ledger = queries.channel_comparison(session, scope, people=not exact)
+    result, ledger = queries.channel_comparison(session, scope, people=not exact, by=by)
     return result if exact else disclosure.viewer_channels(result, ledger, Rules.of(settings))
 
 

@@ -74,6 +74,8 @@ def protect_report(report: dict[str, Any], k: int) -> dict[str, Any]:
         node["invalid"] = hidden(k) if is_small(node["invalid"], k) else node["invalid"]
     for topic in r["topics"]:
         topic["count"] = hidden(k) if is_small(topic["count"], k) else topic["count"]
+    for keyword in r.get("keywords", []):
+        keyword["count"] = hidden(k) if is_small(keyword["count"], k) else keyword["count"]
     r["transfers"] = hidden(k) if is_small(r["transfers"], k) else r["transfers"]
     for key, value in r["followups"].items():
         r["followups"][key] = hidden(k) if is_small(value, k) else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,16 @@ LanguageOpt = Annotated[Language | None, typer.Option(case_sensitive=False)]
 ChannelOpt = Annotated[Channel | None, typer.Option(case_sensitive=False)]
 
 
+class Rows(StrEnum):
+    """What a row of the channel comparison is."""
+
+    MEDIUM = "medium"
+    CAMPAIGN = "campaign"
+
+
+ByOpt = Annotated[Rows, typer.Option("--by", help="Channel comparison rows: medium or campaign.")]
+
+
 def report_filter(ctx: AppContext, start: str | None, end: str | None, **kw: Any) -> ReportFilter:
     """The filter of a report command: local days (the last 30 by default), or exit 2."""
     today = ctx.clock().astimezone(ZoneInfo(ctx.settings.default_timezone)).date()
@@ -55,6 +66,7 @@ def report(
     region: Annotated[str | None, typer.Option()] = None,
     language: LanguageOpt = None,
     channel: ChannelOpt = None,
+    by: ByOpt = Rows.MEDIUM,
     exact: Annotated[bool, typer.Option("--exact", help="Show small cells (managers).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON the API gives.")] = False,
 ) -> None:
@@ -80,7 +92,7 @@ def report(
                 "exact": exact,
             }
             data = service.report(**kw)
-            table = service.channels(**kw)
+            table = service.channels(**kw, by=str(by))
     except FilterError as exc:
         fail(str(exc))
     if as_json:

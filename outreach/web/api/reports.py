@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -23,6 +23,11 @@ from outreach.web.api.params import FilterDep
 from outreach.web.api.runner import ApiRunner
 from outreach.web.auth.web import ApiManager, api_user
 
+# What a row of the channel comparison is: a medium or a campaign.
+ByQuery = Annotated[
+    Literal["medium", "campaign"], Query(description="a row per medium or campaign")
+]
+
 router = APIRouter(prefix="/api", tags=["reports"], dependencies=[Depends(api_user)])
 
 
@@ -42,11 +47,11 @@ def campaign_report(code: str, runner: ApiRunner) -> CampaignReport:
 
 @router.get(
     "/reports/channels",
-    summary="Channel reach comparison across media",
+    summary="Channel reach comparison across media or campaigns",
     response_model=ChannelTable,
 )
-def channels(runner: ApiRunner) -> ChannelTable:
-    return runner.channels()
+def channels(runner: ApiRunner, by: ByQuery = "medium") -> ChannelTable:
+    return runner.channels(by)
 
 
 @router.get(
@@ -66,11 +71,11 @@ def lift(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "The table as CSV"}},
 )
-def export_csv(kind: str, runner: ApiRunner) -> Response:
+def export_csv(kind: str, runner: ApiRunner, by: ByQuery = "medium") -> Response:
     if kind not in csvexport.KINDS:
         raise HTTPException(404, f"unknown export {kind!r}; try {', '.join(csvexport.KINDS)}")
     if kind == "channels":
-        body = csvexport.render(kind, runner.channels())
+        body = csvexport.render(kind, runner.channels(by))
     elif kind in ("lift", "stations"):
         body = csvexport.render(kind, runner.lift())
     else:

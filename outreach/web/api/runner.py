@@ -80,9 +80,9 @@ class ReportRunner:
         """Return the reach report."""
         return self.run(service.report)
 
-    def channels(self) -> ChannelTable:
-        """Return the channel comparison."""
-        return self.run(service.channels)
+    def channels(self, by: str = "medium") -> ChannelTable:
+        """Return the channel comparison, a row per medium or per campaign."""
+        return self.run(service.channels, by=by)
 
     def lift(self, *, before: int | None = None, after: int | None = None) -> LiftReport:
         """Return the airing lift with optional window overrides in minutes."""

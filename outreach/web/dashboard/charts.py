@@ -89,7 +89,7 @@ def channels(table: ChannelTable) -> dict[str, Any]:
     return {
         "type": "bar",
         "data": {
-            "labels": [r.medium for r in rows],
+            "labels": [r.campaign or r.medium for r in rows],
             "datasets": [
                 {
                     "label": "unique contacts",

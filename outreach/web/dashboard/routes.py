@@ -21,6 +21,7 @@ from campaigns.registry.schemas import CampaignSpec, parse_cost
 from campaigns.reports.filters import ReportFilter
 from outreach.core.deps import SessionDep
 from outreach.web.api.errors import invalid
+from outreach.web.api.reports import ByQuery
 from outreach.web.api.runner import PageRunner
 from outreach.web.auth.models import Role
 from outreach.web.auth.web import PageUser, check_csrf, csrf_token, exact_for, page_user
@@ -134,8 +135,10 @@ def edit_campaign(
 
 
 @router.get("/channels", response_class=HTMLResponse)
-def channels_page(request: Request, runner: PageRunner, user: PageUser) -> Response:
-    table = runner.channels()
+def channels_page(
+    request: Request, runner: PageRunner, user: PageUser, by: ByQuery = "medium"
+) -> Response:
+    table = runner.channels(by)
     return _page(
         request,
         "channels",
