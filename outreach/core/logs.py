@@ -126,6 +126,9 @@ def setup_logging(level: str = "INFO", log_format: str = "text") -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()  # uvicorn's own (coloured) handlers, if it set them
         uvicorn_logger.propagate = True
+        # OUTREACH_LOG_LEVEL decides: a level uvicorn's Config set earlier in this process
+        # (an embedded server started with log_level="warning") would hide its start lines.
+        uvicorn_logger.setLevel(logging.NOTSET)
     logging.getLogger("uvicorn.access").addFilter(ScrubbingFilter())
 
 
