@@ -172,18 +172,20 @@ def apply(
 
 
 def registry_index(session: Session, *, exclude: Collection[str] = ()) -> RegistryIndex:
-    """What the stored campaigns (but those in `exclude`) and hotlines own."""
+    """What the stored campaigns (but those in `exclude`, and archived ones) and hotlines own."""
     index = RegistryIndex()
     owned = session.execute(
         select(Campaign.code, CampaignNumber.number, Keyword.normalized)
         .join(CampaignNumber, CampaignNumber.campaign_id == Campaign.id)
         .join(Keyword, Keyword.campaign_id == Campaign.id)
+        .where(Campaign.archived.is_(False))
         .order_by(Campaign.id, Keyword.id)
     )
     for code, number, normalized in owned:
         if code not in exclude:
             index.keywords.setdefault((number, normalized), Owner(code))
-    for code, options in session.execute(select(Campaign.code, Campaign.options)):
+    live = select(Campaign.code, Campaign.options).where(Campaign.archived.is_(False))
+    for code, options in session.execute(live):
         if code not in exclude:
             for psa in (options or {}).get("psa_codes") or []:
                 index.psa_codes.setdefault(str(psa), Owner(code))

@@ -276,9 +276,12 @@ def _keyword_rules(camp: CampaignSpec, at: Path_) -> list[tuple[Path_, str]]:
 def registry_rules(
     camp: CampaignSpec, at: Path_, registry: RegistryIndex
 ) -> list[tuple[Path_, str]]:
-    """The rules between campaigns: keywords per number, PSA codes, hotline numbers."""
+    """The rules between campaigns: keywords per number, PSA codes, hotline numbers.
+
+    An archived campaign answers nothing, so its keywords and PSA codes collide with none.
+    """
     out: list[tuple[Path_, str]] = []
-    for k_index, kw in enumerate(camp.keywords):
+    for k_index, kw in enumerate([] if camp.archived else camp.keywords):
         where: Path_ = (*at, "keywords", k_index)
         norm = normalize_keyword(kw.keyword)
         if not norm:
@@ -293,7 +296,7 @@ def registry_rules(
                         f"{owner.describe(camp.code)}",
                     )
                 )
-    for p_index, psa in enumerate(camp.psa_codes):
+    for p_index, psa in enumerate([] if camp.archived else camp.psa_codes):
         psa_at: Path_ = (*at, "psa_codes", p_index)
         owner = registry.psa_codes.setdefault(psa, Owner(camp.code, psa_at))
         if owner.where != psa_at:

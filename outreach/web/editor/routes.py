@@ -174,6 +174,7 @@ async def archive_campaign(
             user,
             doc=documents.document(row),
             existing=row,
+            feedback=checked.feedback,
             message=str(refused),
             status_code=refused.status,
         )
