@@ -74,6 +74,8 @@ class RegistryIndex:
     keywords: dict[tuple[str, str], Owner] = field(default_factory=dict)
     psa_codes: dict[str, Owner] = field(default_factory=dict)
     hotline_numbers: set[str] = field(default_factory=set)
+    # number -> (its gateway, a campaign that uses it): a number has one channel
+    gateways: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # Checks that later features add (a voice flow is valid, follow-up series are complete…).
@@ -304,4 +306,14 @@ def registry_rules(
     for n_index, number in enumerate(camp.numbers):
         if number in registry.hotline_numbers:
             out.append(((*at, "numbers", n_index), f"{number} is also a shared hotline number"))
+        wanted = str(camp.channels.get(number, "twilio"))
+        gateway, user = registry.gateways.setdefault(number, (wanted, camp.code))
+        if gateway != wanted:
+            out.append(
+                (
+                    (*at, "channels", number),
+                    f"{number} is reached through {gateway} for campaign {user}: "
+                    "a number has one channel",
+                )
+            )
     return out

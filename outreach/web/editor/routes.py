@@ -24,7 +24,7 @@ from campaigns.registry.segments import count_segments
 from outreach.core.deps import CtxDep, SessionDep
 from outreach.web.auth.models import Role, User
 from outreach.web.auth.web import PageUser, check_csrf, csrf_token, page_user
-from outreach.web.editor.forms import LANGS, Feedback
+from outreach.web.editor.forms import GATEWAYS, LANGS, Feedback
 from outreach.web.editor.service import Checked, SaveRefused, check, save, stored_document
 from outreach.web.editor.view import form_values
 from outreach.web.pages import render, templates
@@ -76,6 +76,7 @@ def _editor(
         "message": message,
         "media": [m.value for m in Medium],
         "langs": LANGS,
+        "gateways": GATEWAYS,
         # Texts are asked for in the declared languages and the interface's three.
         "text_langs": [lang for lang in LANGS if lang in {*values["languages"], *SHOWN}],
     }
