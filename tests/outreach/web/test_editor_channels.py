@@ -120,3 +120,16 @@ def test_export_writes_the_channels_block_and_loading_it_changes_nothing(
     assert result.created == [] and result.updated == []
     assert stored(loaded, NEW["code"]) == before
     assert gateways(loaded, SMS_1, SMS_2) == ["kannel", "http"]
+
+
+def test_office_hours_of_the_flow_file_are_shown_read_only_with_a_link(
+    manager: TestClient,
+) -> None:
+    # The radio spot's flow (flows/radio.yaml) sets its consultant's hours; the campaign none.
+    page = manager.get(f"{EDIT}/AZ-RADIO-IDMAN-2027")
+    assert page.status_code == 200
+    hours = page.text.split('data-testid="office-hours"', 1)[1].split("</div>", 1)[0]
+    assert "mon, tue, wed, thu, fri 09:00–18:00 (Asia/Baku)" in hours
+    assert 'href="/dashboard/flows"' in hours and "<input" not in hours
+    flyer = manager.get(f"{EDIT}/AZ-FLYER-BAKU-2027")  # no voice flow: nothing to show
+    assert 'data-testid="office-hours"' not in flyer.text
