@@ -36,7 +36,8 @@ def numbers_of(session: Session, gateway: Gateway) -> list[str]:
 
 def set_channels(session: Session, numbers: list[str], wanted: Mapping[str, str]) -> None:
     """Sets the gateway of a campaign's numbers (Twilio: listed nowhere) in the one setting."""
-    row = session.get(RegistrySetting, CHANNELS_KEY)
+    # Locked: two campaigns saved at once each keep their numbers' channels (no lost update).
+    row = session.get(RegistrySetting, CHANNELS_KEY, with_for_update=True)
     stored = dict(row.value) if row is not None else {}
     value = {n: g for n, g in stored.items() if n not in set(numbers)}
     value.update({n: str(g) for n, g in wanted.items() if n in numbers and g != Gateway.TWILIO})
