@@ -169,12 +169,12 @@ def read_rows(text: str) -> csv.DictReader[str]:
     return reader
 
 
-def import_csv(session: Session, *, text: str) -> tuple[int, list[str]]:
+def import_csv(session: Session, *, text: str, actor: Actor | None = None) -> tuple[int, list[str]]:
     """Imports airings from CSV text (campaign,station,aired_at,duration_seconds).
 
     A time without an offset is in the campaign's time zone. Returns how many were added and
     the problems of the rows that were skipped (a row already recorded is skipped, so
-    importing a file twice adds nothing).
+    importing a file twice adds nothing). Given who imports, each airing added is audited.
     """
     added, problems = 0, []
     for line, row in enumerate(read_rows(text), start=2):
@@ -189,6 +189,7 @@ def import_csv(session: Session, *, text: str) -> tuple[int, list[str]]:
                     station=row.get("station") or "",
                     aired_at=parse_time(row.get("aired_at") or "", timezone=zone),
                     duration_seconds=parse_duration(row.get("duration_seconds")),
+                    actor=actor,
                 )
             added += 1
         except AiringError as exc:

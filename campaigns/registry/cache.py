@@ -142,9 +142,14 @@ def psa_campaigns(session: Session) -> dict[str, int]:
 
 def _load(session: Session, token: str | None) -> Snapshot:
     setting = session.get(RegistrySetting, ORGANISATION_KEY)
+    # An archived campaign is off: its numbers and keywords answer as no campaign.
+    live = Campaign.archived.is_(False)
     owners: dict[str, int] = {}
     for number, campaign_id in session.execute(
-        select(CampaignNumber.number, CampaignNumber.campaign_id).order_by(CampaignNumber.id)
+        select(CampaignNumber.number, CampaignNumber.campaign_id)
+        .join(Campaign, CampaignNumber.campaign_id == Campaign.id)
+        .where(live)
+        .order_by(CampaignNumber.id)
     ):
         owners.setdefault(number, campaign_id)
     firsts: dict[int, str] = {}
@@ -155,12 +160,14 @@ def _load(session: Session, token: str | None) -> Snapshot:
     psa_codes: dict[str, int] = {}
     zones: dict[int, str] = {}
     followups: dict[int, tuple[FollowupsSpec | None, str | None]] = {}
-    for campaign_id, options, zone in session.execute(
-        select(Campaign.id, Campaign.options, Campaign.timezone).order_by(Campaign.id)
+    for campaign_id, options, zone, archived in session.execute(
+        select(Campaign.id, Campaign.options, Campaign.timezone, Campaign.archived).order_by(
+            Campaign.id
+        )
     ):
         zones[campaign_id] = zone
         followups[campaign_id] = (parse_followups(options or {}), firsts.get(campaign_id))
-        for code in (options or {}).get("psa_codes") or []:
+        for code in [] if archived else (options or {}).get("psa_codes") or []:
             psa_codes.setdefault(str(code), campaign_id)
     hotline_zones = {
         hotline_id: (str(options["timezone"]) if (options or {}).get("timezone") else None)
@@ -174,6 +181,7 @@ def _load(session: Session, token: str | None) -> Snapshot:
         select(CampaignNumber.number, Keyword, Campaign)
         .join(Campaign, Keyword.campaign_id == Campaign.id)
         .join(CampaignNumber, CampaignNumber.campaign_id == Campaign.id)
+        .where(live)
         .order_by(Campaign.end_date.desc(), Keyword.id)
     )
     for number, kw, campaign in rows:

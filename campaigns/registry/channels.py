@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,3 +32,16 @@ def numbers_of(session: Session, gateway: Gateway) -> list[str]:
         session.scalars(select(CampaignNumber.number).where(CampaignNumber.number.in_(listed)))
     )
     return [n for n in listed if n in used]
+
+
+def set_channels(session: Session, numbers: list[str], wanted: Mapping[str, str]) -> None:
+    """Sets the gateway of a campaign's numbers (Twilio: listed nowhere) in the one setting."""
+    # Locked: two campaigns saved at once each keep their numbers' channels (no lost update).
+    row = session.get(RegistrySetting, CHANNELS_KEY, with_for_update=True)
+    stored = dict(row.value) if row is not None else {}
+    value = {n: g for n, g in stored.items() if n not in set(numbers)}
+    value.update({n: str(g) for n, g in wanted.items() if n in numbers and g != Gateway.TWILIO})
+    if row is None:
+        session.add(RegistrySetting(key=CHANNELS_KEY, value=value))
+    elif row.value != value:
+        row.value = value

@@ -11,6 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
+from campaigns.registry.channels import gateways
 from campaigns.registry.flows import SOURCE_DIR
 from campaigns.registry.models import Campaign
 from campaigns.registry.schemas import CampaignSpec
@@ -53,6 +56,7 @@ def document(row: Campaign, *, version: bool = True) -> dict[str, Any]:
         "replies": dict(row.replies or {}),
         "psa_codes": list(options.get("psa_codes") or []),
         "voice": options.get("voice"),
+        "channels": _channels(row),
         "archived": bool(row.archived),
         **extra,
         **stamp,
@@ -82,3 +86,11 @@ def campaign_values(
         "options": options,
         "archived": spec.archived,
     }
+
+
+def _channels(row: Campaign) -> dict[str, str]:
+    """The gateway of each of the campaign's numbers not reached through Twilio."""
+    session = object_session(row)
+    listed = gateways(session) if session is not None else {}
+    numbers = [n.number for n in row.numbers]
+    return {n: str(listed[n]) for n in numbers if n in listed and listed[n] != "twilio"}

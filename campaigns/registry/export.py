@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.registry.channels import gateways
 from campaigns.registry.documents import document
 from campaigns.registry.flows import stored_root
 from campaigns.registry.models import Campaign, Hotline
@@ -81,12 +82,19 @@ def collect(session: Session, settings: Settings) -> Export:
     campaigns = []
     for campaign in session.scalars(select(Campaign).order_by(Campaign.id)):
         entry = _plain(document(campaign, version=False))
+        entry.pop("channels", None)
         flow = (entry.get("voice") or {}).get("flow")
         if flow:
             _add_flow(out, stored_root(campaign.options or {}, settings), str(flow))
         keys = ("region", "cost", "currency", "keywords", "replies", "psa_codes", "voice")
         campaigns.append(_drop_empty(entry, (*keys, "archived")))
     out.data["campaigns"] = campaigns
+    listed: dict[str, list[str]] = {}
+    for number, gateway in gateways(session).items():
+        listed.setdefault(str(gateway), []).append(number)
+    if listed:  # the file's one block of channels (campaign entries leave theirs out)
+        out.data = {**{k: v for k, v in out.data.items() if k != "campaigns"}, "channels": listed}
+        out.data["campaigns"] = campaigns
     return out
 
 

@@ -20,6 +20,7 @@ from pydantic import (
     PlainSerializer,
     TypeAdapter,
     field_validator,
+    model_validator,
 )
 
 from campaigns.registry.enums import Gateway, Language, Medium
@@ -137,6 +138,12 @@ class CampaignSpec(BaseModel):
     )
     psa_codes: list[str] = Field(default_factory=list, max_length=20)
     voice: VoiceSpec | None = None
+    # Kept in the file's top-level `channels` block (the registry's one setting per number).
+    channels: dict[PhoneNumber, Gateway] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="the gateway of each of its numbers not reached through Twilio",
+    )
     archived: bool = Field(
         default=False, description="an archived campaign is kept for its reports, out of lists"
     )
@@ -152,6 +159,18 @@ class CampaignSpec(BaseModel):
     @classmethod
     def _languages(cls, values: list[Language]) -> list[Language]:
         return _check_languages(values)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: dict[str, Gateway]) -> dict[str, Gateway]:
+        return {n: g for n, g in value.items() if g != Gateway.TWILIO}  # Twilio: the default
+
+    @model_validator(mode="after")
+    def _channel_numbers(self) -> CampaignSpec:
+        for number in self.channels:
+            if number not in self.numbers:
+                raise ValueError(f"channels: {number} is not one of the campaign's numbers")
+        return self
 
     @field_validator("psa_codes", mode="before")
     @classmethod
@@ -224,6 +243,25 @@ class CampaignFile(BaseModel):
     channels: Channels = Field(default_factory=dict)
     hotlines: list[HotlineSpec] = Field(default_factory=list)
     campaigns: list[CampaignSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_channel_per_number(self) -> CampaignFile:
+        """A campaign's own `channels` join the file's block; each campaign gets its numbers'."""
+        listed = {n: g for g, numbers in self.channels.items() for n in numbers}
+        for camp in self.campaigns:
+            for number, gateway in camp.channels.items():
+                if listed.setdefault(number, gateway) != gateway:
+                    raise ValueError(
+                        f"{number} is listed under both {listed[number]} and {gateway}"
+                    )
+        for camp in self.campaigns:
+            camp.channels = {
+                n: listed[n] for n in camp.numbers if listed.get(n, Gateway.TWILIO) != "twilio"
+            }
+        self.channels = {}
+        for number, gateway in listed.items():
+            self.channels.setdefault(gateway, []).append(number)
+        return self
 
     def gateways(self) -> dict[str, str]:
         """Each listed number's gateway (numbers listed nowhere are Twilio's)."""

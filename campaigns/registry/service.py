@@ -25,7 +25,7 @@ from campaigns.registry.changes import (
     commit_change,
     file_conflict,
 )
-from campaigns.registry.channels import CHANNELS_KEY
+from campaigns.registry.channels import gateways, set_channels
 from campaigns.registry.documents import campaign_values as _campaign_values
 from campaigns.registry.documents import snapshot
 from campaigns.registry.flows import SOURCE_DIR
@@ -117,12 +117,12 @@ def apply(
     result = LoadResult()
     conflicts: list[FileConflict] = []
     _put_setting(session, ORGANISATION_KEY, parsed.organisation.model_dump(mode="json"))
-    _put_setting(session, CHANNELS_KEY, parsed.gateways())
     for spec in parsed.campaigns:
         existing = session.scalar(select(Campaign).where(Campaign.code == spec.code))
         values = _campaign_values(spec, source_dir, default_timezone)
         if existing is None:
             created = _create(session, spec, values)
+            set_channels(session, spec.numbers, spec.channels)
             session.flush()
             commit_change(
                 session,
@@ -137,6 +137,7 @@ def apply(
             continue
         before = snapshot(existing)
         _update(existing, spec, values)
+        set_channels(session, spec.numbers, spec.channels)
         after = snapshot(existing)
         conflict = None if force else file_conflict(session, existing, before, after)
         if conflict is not None:
@@ -155,6 +156,7 @@ def apply(
             result.unchanged.append(spec.code)
     if conflicts:
         raise FileConflicts(conflicts)
+    set_channels(session, list(parsed.gateways()), parsed.gateways())
     for hotline in parsed.hotlines:
         row = session.scalar(select(Hotline).where(Hotline.number == hotline.number))
         hotline_values = _hotline_values(hotline, source_dir)
@@ -172,22 +174,29 @@ def apply(
 
 
 def registry_index(session: Session, *, exclude: Collection[str] = ()) -> RegistryIndex:
-    """What the stored campaigns (but those in `exclude`) and hotlines own."""
+    """What the stored campaigns (but those in `exclude`, and archived ones) and hotlines own."""
     index = RegistryIndex()
     owned = session.execute(
         select(Campaign.code, CampaignNumber.number, Keyword.normalized)
         .join(CampaignNumber, CampaignNumber.campaign_id == Campaign.id)
         .join(Keyword, Keyword.campaign_id == Campaign.id)
+        .where(Campaign.archived.is_(False))
         .order_by(Campaign.id, Keyword.id)
     )
     for code, number, normalized in owned:
         if code not in exclude:
             index.keywords.setdefault((number, normalized), Owner(code))
-    for code, options in session.execute(select(Campaign.code, Campaign.options)):
+    live = select(Campaign.code, Campaign.options).where(Campaign.archived.is_(False))
+    for code, options in session.execute(live):
         if code not in exclude:
             for psa in (options or {}).get("psa_codes") or []:
                 index.psa_codes.setdefault(str(psa), Owner(code))
     index.hotline_numbers = set(session.scalars(select(Hotline.number)))
+    listed = gateways(session)
+    used = select(Campaign.code, CampaignNumber.number).join(CampaignNumber)
+    for code, number in session.execute(used.order_by(CampaignNumber.id)):
+        if code not in exclude:
+            index.gateways.setdefault(number, (str(listed.get(number, "twilio")), code))
     return index
 
 
@@ -222,6 +231,7 @@ def save_campaign(
     values = _campaign_values(spec, flows_root, default_timezone)
     if existing is None:
         campaign = _create(session, spec, values)
+        set_channels(session, spec.numbers, spec.channels)
         session.flush()
         commit_change(
             session, campaign, actor=actor, action="create", before=None, after=snapshot(campaign)
@@ -229,6 +239,7 @@ def save_campaign(
     else:
         before = snapshot(existing)
         _update(existing, spec, values)
+        set_channels(session, spec.numbers, spec.channels)
         campaign = existing
         commit_change(
             session, campaign, actor=actor, action="update", before=before, after=snapshot(campaign)

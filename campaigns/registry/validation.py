@@ -74,6 +74,8 @@ class RegistryIndex:
     keywords: dict[tuple[str, str], Owner] = field(default_factory=dict)
     psa_codes: dict[str, Owner] = field(default_factory=dict)
     hotline_numbers: set[str] = field(default_factory=set)
+    # number -> (its gateway, a campaign that uses it): a number has one channel
+    gateways: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # Checks that later features add (a voice flow is valid, follow-up series are complete…).
@@ -276,9 +278,12 @@ def _keyword_rules(camp: CampaignSpec, at: Path_) -> list[tuple[Path_, str]]:
 def registry_rules(
     camp: CampaignSpec, at: Path_, registry: RegistryIndex
 ) -> list[tuple[Path_, str]]:
-    """The rules between campaigns: keywords per number, PSA codes, hotline numbers."""
+    """The rules between campaigns: keywords per number, PSA codes, hotline numbers.
+
+    An archived campaign answers nothing, so its keywords and PSA codes collide with none.
+    """
     out: list[tuple[Path_, str]] = []
-    for k_index, kw in enumerate(camp.keywords):
+    for k_index, kw in enumerate([] if camp.archived else camp.keywords):
         where: Path_ = (*at, "keywords", k_index)
         norm = normalize_keyword(kw.keyword)
         if not norm:
@@ -293,7 +298,7 @@ def registry_rules(
                         f"{owner.describe(camp.code)}",
                     )
                 )
-    for p_index, psa in enumerate(camp.psa_codes):
+    for p_index, psa in enumerate([] if camp.archived else camp.psa_codes):
         psa_at: Path_ = (*at, "psa_codes", p_index)
         owner = registry.psa_codes.setdefault(psa, Owner(camp.code, psa_at))
         if owner.where != psa_at:
@@ -301,4 +306,14 @@ def registry_rules(
     for n_index, number in enumerate(camp.numbers):
         if number in registry.hotline_numbers:
             out.append(((*at, "numbers", n_index), f"{number} is also a shared hotline number"))
+        wanted = str(camp.channels.get(number, "twilio"))
+        gateway, user = registry.gateways.setdefault(number, (wanted, camp.code))
+        if gateway != wanted:
+            out.append(
+                (
+                    (*at, "channels", number),
+                    f"{number} is reached through {gateway} for campaign {user}: "
+                    "a number has one channel",
+                )
+            )
     return out

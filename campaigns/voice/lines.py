@@ -59,7 +59,7 @@ def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:
     campaigns = session.scalars(
         select(Campaign)
         .join(CampaignNumber)
-        .where(CampaignNumber.number == number)
+        .where(CampaignNumber.number == number, Campaign.archived.is_(False))
         .order_by(Campaign.id)
     ).all()
     for campaign in campaigns:

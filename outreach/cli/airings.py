@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from campaigns.airings.service import AiringError, import_csv
-from outreach.cli.context import console, open_context
+from outreach.cli.context import cli_actor, console, open_context
 from outreach.cli.errors import ExitCode, fail, warn
 from outreach.core.db import session_scope
 
@@ -32,7 +32,7 @@ def airings_import(
     ctx = open_context()
     try:
         with session_scope(ctx.sessions) as session:
-            added, problems = import_csv(session, text=text)
+            added, problems = import_csv(session, text=text, actor=cli_actor())
     except AiringError as exc:
         fail(f"{file}: {exc}")
     for problem in problems:

@@ -127,7 +127,8 @@ def users_logout(username: str) -> None:
     """End every dashboard session of a user, in every process (API tokens stay)."""
     ctx = open_context()
     with session_scope(ctx.sessions) as session:
-        ended = auth.end_user_sessions(session, user=_user_or_exit(session, username))
+        user = _user_or_exit(session, username)
+        ended = admin.end_sessions(session, actor=cli_actor(), user=user)
     console.print(f"ended {ended} session(s) of {username!r}")
 
 

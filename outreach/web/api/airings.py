@@ -98,7 +98,9 @@ def import_airings(
     text: Annotated[str, Body(media_type="text/csv", max_length=2_000_000)],
 ) -> ImportResult:
     try:
-        added, problems = airings.import_csv(session, text=text)
+        added, problems = airings.import_csv(
+            session, text=text, actor=Actor(user.username, Interface.API)
+        )
     except AiringError as exc:
         raise invalid(("body",), str(exc)) from exc
     return ImportResult(added=added, problems=problems)

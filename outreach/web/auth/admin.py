@@ -60,6 +60,16 @@ def reset_password(session: Session, *, actor: Actor, user: User, password: str)
     )  # fmt: skip
 
 
+def end_sessions(session: Session, *, actor: Actor, user: User) -> int:
+    """Ends every dashboard session of a user (API tokens stay); returns how many ended."""
+    ended = auth.end_user_sessions(session, user=user)
+    record(
+        session, actor=actor, action="logout", kind=TargetKind.USER, target=user.username,
+        before={"sessions": ended}, after={"sessions": 0},
+    )  # fmt: skip
+    return ended
+
+
 def set_language(session: Session, *, actor: Actor, user: User, language: str | None) -> None:
     """Chooses the user's interface language (None: the browser's)."""
     chosen = language if language in LANGUAGES else None

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from campaigns.registry.enums import Language
+from campaigns.registry.enums import Gateway, Language
 from campaigns.registry.segments import count_segments
 
 LANGS = [lang.value for lang in Language]
@@ -24,8 +24,9 @@ _MESSAGE = re.compile(r"^series-(\d{1,2})-msg-(\d{1,2})-(offset|at|text-[a-z]{2}
 _SPLIT = re.compile(r"[\s,;]+")
 MANAGED = (
     "code", "name", "medium", "region", "languages", "start", "end", "cost", "currency",
-    "timezone", "numbers", "keywords", "replies", "psa_codes", "voice", "followups",
+    "timezone", "numbers", "keywords", "replies", "psa_codes", "voice", "followups", "channels",
 )  # fmt: skip
+GATEWAYS = [gateway.value for gateway in Gateway]
 
 
 def _text(form: FormData, name: str) -> str:
@@ -63,6 +64,13 @@ def parse(form: FormData, stored: dict[str, Any] | None) -> dict[str, Any]:
             lang: _text(form, f"reply-{lang}") for lang in LANGS if _text(form, f"reply-{lang}")
         },
     )
+    # Each number's channel: its own select, else the one for numbers new to the form.
+    fallback = _text(form, "channel-new") or "twilio"
+    doc["channels"] = {
+        n: gateway
+        for n in doc["numbers"]
+        if (gateway := _text(form, f"channel-{n}") or fallback) != "twilio"
+    }
     if version := _text(form, "version"):
         doc["version"] = int(version) if version.isdigit() else version
     flow = _text(form, "voice-flow")
@@ -127,6 +135,8 @@ def field_of(loc: tuple[Any, ...], doc: dict[str, Any]) -> str:
         return "languages"
     if head == "voice":
         return "voice-flow"
+    if head == "channels":
+        return "channels"
     if head == "followups":
         return _followup_field(loc[1:])
     return str(head) if head in MANAGED else ""

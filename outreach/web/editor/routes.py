@@ -21,10 +21,11 @@ from campaigns.registry.enums import Medium
 from campaigns.registry.models import Campaign
 from campaigns.registry.schemas import CampaignSpec
 from campaigns.registry.segments import count_segments
-from outreach.core.deps import CtxDep, SessionDep
+from outreach.core.deps import CtxDep, SessionDep, get_ctx
 from outreach.web.auth.models import Role, User
 from outreach.web.auth.web import PageUser, check_csrf, csrf_token, page_user
-from outreach.web.editor.forms import LANGS, Feedback
+from outreach.web.editor.forms import GATEWAYS, LANGS, Feedback
+from outreach.web.editor.hours import flow_hours
 from outreach.web.editor.service import Checked, SaveRefused, check, save, stored_document
 from outreach.web.editor.view import form_values
 from outreach.web.pages import render, templates
@@ -76,6 +77,8 @@ def _editor(
         "message": message,
         "media": [m.value for m in Medium],
         "langs": LANGS,
+        "gateways": GATEWAYS,
+        "hours": flow_hours(existing, get_ctx(request).settings),
         # Texts are asked for in the declared languages and the interface's three.
         "text_langs": [lang for lang in LANGS if lang in {*values["languages"], *SHOWN}],
     }
@@ -174,6 +177,7 @@ async def archive_campaign(
             user,
             doc=documents.document(row),
             existing=row,
+            feedback=checked.feedback,
             message=str(refused),
             status_code=refused.status,
         )

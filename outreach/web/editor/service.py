@@ -25,7 +25,7 @@ from outreach.web.editor.forms import LANGS, Feedback, field_of, parse, segment_
 STATIC_SLOTS = (
     "form", "code", "name", "medium", "region", "languages", "start", "end", "cost", "currency",
     "timezone", "numbers", "psa_codes", "keywords", "replies", "voice-flow", "followups",
-    "followups-sender", "quiet-start",
+    "followups-sender", "quiet-start", "channels",
     *(f"keywords-{lang}" for lang in LANGS), *(f"reply-{lang}" for lang in LANGS),
 )  # fmt: skip
 

@@ -51,6 +51,8 @@ def form_values(doc: dict[str, Any]) -> dict[str, Any]:
         "currency": doc.get("currency") or "",
         "timezone": doc.get("timezone") or "",
         "numbers": "\n".join(doc.get("numbers") or []),
+        "number_list": list(doc.get("numbers") or []),
+        "channels": dict(doc.get("channels") or {}),
         "psa_codes": " ".join(str(p) for p in doc.get("psa_codes") or []),
         "keywords": {lang: ", ".join(words) for lang, words in keywords.items()},
         "replies": dict(doc.get("replies") or {}),
