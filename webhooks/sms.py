@@ -13,7 +13,7 @@ from outreach.core.deps import CtxDep
 from outreach.core.metrics import WEBHOOK_OUTCOMES
 from outreach.core.privacy import Address
 from webhooks.security import SignedForm
-from webhooks.transaction import in_transaction
+from webhooks.transaction import in_transaction, off_the_loop
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -35,7 +35,7 @@ def twiml_message(text: str | None) -> Response:
 
 
 @router.post("/sms")
-def inbound_sms(form: SignedForm, ctx: CtxDep) -> Response:
+async def inbound_sms(form: SignedForm, ctx: CtxDep) -> Response:
     """Answers an inbound SMS or WhatsApp message with the campaign's reply."""
     fields = {name: str(form.get(name) or "").strip() for name in ("MessageSid", "From", "To")}
     missing = [name for name, value in fields.items() if not value]
@@ -55,10 +55,13 @@ def inbound_sms(form: SignedForm, ctx: CtxDep) -> Response:
         )
         return None
 
-    outcome = in_transaction(
+    outcome = await off_the_loop(
         ctx,
-        lambda session: handle_inbound_sms(session, ctx, message=message, now=ctx.clock()),
-        failed=apologise,
+        lambda: in_transaction(
+            ctx,
+            lambda session: handle_inbound_sms(session, ctx, message=message, now=ctx.clock()),
+            failed=apologise,
+        ),
     )
     WEBHOOK_OUTCOMES.labels(webhook="sms", outcome=outcome_label(outcome)).inc()
     return twiml_message(APOLOGY if outcome is None else outcome.reply)

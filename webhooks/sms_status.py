@@ -11,7 +11,7 @@ from outreach.core.deps import CtxDep
 from outreach.core.metrics import DELIVERY_STATUSES
 from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
-from webhooks.transaction import in_transaction
+from webhooks.transaction import in_transaction, off_the_loop
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -24,7 +24,7 @@ def status_label(status: str) -> str:
 
 
 @router.post("/sms/status")
-def sms_status(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
+async def sms_status(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     """Records a MessageStatus; unknown sids, repeats and late statuses are acknowledged."""
     sid = str(form.get("MessageSid") or form.get("SmsSid") or "").strip()
     status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
@@ -40,11 +40,19 @@ def sms_status(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
         log.exception("could not record a message status", extra={"sid": sid[:64]})
         return False
 
-    in_transaction(
+    await off_the_loop(
         ctx,
-        lambda session: apply_status(
-            session, sid=sid, status=status, error_code=code, now=ctx.clock(), outbox_id=outbox_id
+        lambda: in_transaction(
+            ctx,
+            lambda session: apply_status(
+                session,
+                sid=sid,
+                status=status,
+                error_code=code,
+                now=ctx.clock(),
+                outbox_id=outbox_id,
+            ),
+            failed=not_recorded,
         ),
-        failed=not_recorded,
     )
     return Response(status_code=200)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from outreach.core.context import AppContext
-from outreach.core.db import session_scope
+from outreach.core.db import NOT_RUN, run_if_writer_free, session_scope
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,3 +73,18 @@ def in_transaction(
                 )
                 continue
             return failed(exc)
+
+
+async def off_the_loop(ctx: AppContext, handler: Callable[[], T]) -> T:
+    """Runs a webhook's synchronous database handler from its async endpoint.
+
+    On a SQLite file, when no other thread of the process is writing, the handler runs
+    inline on the event loop: its transactions are short, one writer at a time is all SQLite
+    allows anyway, and a thread-pool hop per request with dozens of threads queueing for
+    the writer lock cost more than the work. Otherwise (PostgreSQL, or a job holding the
+    SQLite writer turn) it runs in the thread pool, so the loop never waits on a lock.
+    """
+    done = run_if_writer_free(ctx.engine, handler)
+    if done is not NOT_RUN:
+        return cast(T, done)
+    return await run_in_threadpool(handler)

@@ -21,7 +21,7 @@ from outreach.core.privacy import normalize_number
 from webhooks.fields import ascii_number
 from webhooks.security import SignedForm
 from webhooks.studio import ask_code, is_studio
-from webhooks.transaction import Budget, in_transaction
+from webhooks.transaction import Budget, in_transaction, off_the_loop
 from webhooks.voice_twiml import APOLOGY, NOT_IN_SERVICE, reject, renderer, spoken
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _guarded(ctx: AppContext, call_sid: str, work: Callable[[Session], str | Non
 
 
 @router.post("")
-def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Response:
+async def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Response:
     """Answers a new call with its flow's first step (or rejects it for a callback)."""
     call_sid = _call_sid(form)
     ours, caller, direction = _ends(form)
@@ -119,7 +119,7 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
             render=_renderer(ctx),
         )
 
-    twiml = _guarded(ctx, call_sid, work)
+    twiml = await off_the_loop(ctx, lambda: _guarded(ctx, call_sid, work))
     for callback_id in callback:
         # Placed after the response, so the caller's phone shows "busy" straight away.
         tasks.add_task(place_callback, ctx, callback_id)
@@ -127,7 +127,7 @@ def call_entry(form: SignedForm, ctx: CtxDep, tasks: BackgroundTasks) -> Respons
 
 
 @router.post("/step")
-def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
+async def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
     """Takes the keys (or no input, a dial result, a redirect) and answers the next step."""
     call_sid = _call_sid(form)
     if not call_sid:
@@ -150,11 +150,11 @@ def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response:
             render=_renderer(ctx),
         )
 
-    return _twiml(_guarded(ctx, call_sid, work))
+    return _twiml(await off_the_loop(ctx, lambda: _guarded(ctx, call_sid, work)))
 
 
 @router.post("/status")
-def call_status(form: SignedForm, ctx: CtxDep) -> Response:
+async def call_status(form: SignedForm, ctx: CtxDep) -> Response:
     """Records Twilio's call status callback (CallStatus, CallDuration) on a call or callback."""
     call_sid, status = _call_sid(form), _field(form, "CallStatus", 16)
     if not call_sid or not status:
@@ -172,7 +172,9 @@ def call_status(form: SignedForm, ctx: CtxDep) -> Response:
         log.exception("call status not recorded", extra={"call": call_sid[:64]})
         return True, None
 
-    known, callback = in_transaction(ctx, work, failed=not_recorded)
+    known, callback = await off_the_loop(
+        ctx, lambda: in_transaction(ctx, work, failed=not_recorded)
+    )
     if not known and callback is None:
         log.info("status for an unknown call", extra={"call": call_sid[:64], "status": status})
     return Response(status_code=204)

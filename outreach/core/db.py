@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -49,6 +50,10 @@ SQLITE_POOL_SIZE = 12
 PG_POOL_SIZE = 20
 # One writer per process and SQLite file, as a bounded wait on a lock (see session_scope).
 _SQLITE_WRITERS: WeakKeyDictionary[Engine, tuple[threading.Lock, float]] = WeakKeyDictionary()
+# The engine whose writer turn the running code already holds (see `run_if_writer_free`).
+_HELD_TURN: ContextVar[Engine | None] = ContextVar("outreach_sqlite_turn", default=None)
+# What `run_if_writer_free` returns when it did not run the work.
+NOT_RUN = object()
 
 
 class SchemaError(RuntimeError):
@@ -222,7 +227,8 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     thread than the one that began it. A unit of work nested in another on one SQLite file
     waited out the busy timeout before this lock too, and fails the same way.
     """
-    writer = _SQLITE_WRITERS.get(factory.kw.get("bind"))  # type: ignore[arg-type]
+    bind = factory.kw.get("bind")
+    writer = None if _HELD_TURN.get() is bind else _SQLITE_WRITERS.get(bind)  # type: ignore[arg-type]
     if writer is not None and not writer[0].acquire(timeout=writer[1]):
         raise PoolTimeout(f"no turn to write to the database within {writer[1]} s")
     try:
@@ -239,6 +245,29 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     finally:
         if writer is not None:
             writer[0].release()
+
+
+def run_if_writer_free(engine: Engine, work: Callable[[], Any]) -> Any:
+    """Runs `work` at once in this thread if it can have the SQLite writer turn without waiting.
+
+    Returns NOT_RUN (and runs nothing) when the engine is not a SQLite file or another
+    thread of this process is writing. An async webhook calls this on the event loop: its
+    units of work then run inline, one after the other, as the floor's single statement does,
+    instead of forty thread-pool threads queueing on the lock; only when a job or a page is
+    writing does the webhook wait in the thread pool. The units of work inside `work`
+    (`session_scope`) do not take the turn again.
+    """
+    if _HELD_TURN.get() is engine:
+        return work()
+    writer = _SQLITE_WRITERS.get(engine)
+    if writer is None or not writer[0].acquire(blocking=False):
+        return NOT_RUN
+    held = _HELD_TURN.set(engine)
+    try:
+        return work()
+    finally:
+        _HELD_TURN.reset(held)
+        writer[0].release()
 
 
 def alembic_config(url: str) -> Any:

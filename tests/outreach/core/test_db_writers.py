@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from outreach.core.db import make_engine, make_session_factory, session_scope
+from outreach.core.db import (
+    NOT_RUN,
+    make_engine,
+    make_session_factory,
+    run_if_writer_free,
+    session_scope,
+)
 
 
 def test_a_writer_without_a_turn_fails_within_the_lock_timeout(tmp_path: Path) -> None:
@@ -54,4 +60,54 @@ def test_twenty_writers_at_once_all_commit(tmp_path: Path) -> None:
             future.result()
     with session_scope(sessions) as session:
         assert session.execute(text("SELECT v FROM n")).scalar_one() == 20
+    engine.dispose()
+
+
+def test_work_runs_in_this_thread_when_the_writer_turn_is_free(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    sessions = make_session_factory(engine)
+    ran_in: list[int] = []
+
+    def work() -> int:
+        ran_in.append(threading.get_ident())
+        # The units of work inside do not take the turn again (they would wait on themselves).
+        with session_scope(sessions) as session:
+            return int(session.execute(text("SELECT 41 + 1")).scalar_one())
+
+    assert run_if_writer_free(engine, work) == 42
+    assert ran_in == [threading.get_ident()]
+    with session_scope(sessions):  # and the turn was given back
+        pass
+    engine.dispose()
+
+
+def test_work_is_not_run_while_another_thread_writes(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    sessions = make_session_factory(engine)
+    holding, release = threading.Event(), threading.Event()
+    ran: list[bool] = []
+
+    def hold() -> None:
+        with session_scope(sessions):
+            holding.set()
+            release.wait(10)
+
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(hold)
+        assert holding.wait(10)
+        try:
+            assert run_if_writer_free(engine, lambda: ran.append(True)) is NOT_RUN
+        finally:
+            release.set()
+        held.result()
+    assert ran == []
+    assert run_if_writer_free(engine, lambda: "free again") == "free again"
+    engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "postgresql+psycopg://nobody@127.0.0.1:1/none"])
+def test_other_engines_never_run_work_inline(url: str) -> None:
+    # In-memory SQLite has one connection per thread, PostgreSQL waits belong off the loop.
+    engine = make_engine(url)
+    assert run_if_writer_free(engine, lambda: "ran") is NOT_RUN
     engine.dispose()
