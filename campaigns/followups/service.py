@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from campaigns.registry.models import Campaign, Interaction
 from campaigns.registry.series import parse_followups
 from outreach.core.context import AppContext
 from outreach.core.privacy import Address
+from outreach.core.settings import Settings
 
 log = logging.getLogger(__name__)
 __all__ = ["CommandResult", "OptInResult", "handle_sms_command", "opt_in"]
@@ -52,6 +54,25 @@ def _words(*groups: object) -> frozenset[str]:
     return frozenset(w for w in found if w)
 
 
+def is_command_word(settings: Settings, word: str, body: str | None = None) -> bool:
+    """Whether `word` (of `body`, when given) may be a command: STOP, START, HELP or YES.
+
+    No database is read: a message that is no command goes straight to keyword matching,
+    with nothing to undo (the SMS path then needs no savepoint).
+    """
+    norm = normalize_keyword(word)
+    if not norm:
+        return False
+    if body is not None and sum(1 for token in body.split() if normalize_keyword(token)) != 1:
+        return False
+    return norm in _command_words(settings.opt_out_words, settings.opt_in_words)
+
+
+@lru_cache(maxsize=8)
+def _command_words(opt_out_words: str, opt_in_words: str) -> frozenset[str]:
+    return _words(STOP_WORDS, START_WORDS, HELP_WORDS, YES_WORDS, opt_out_words, opt_in_words)
+
+
 def handle_sms_command(
     session: Session,
     ctx: AppContext,
@@ -67,11 +88,9 @@ def handle_sms_command(
     Given the whole `body`, a command counts only when it is the message's only word, as
     Twilio's own opt-out matching does: "End of my contract?" is a question, not an END.
     """
+    if not is_command_word(ctx.settings, word, body):
+        return None
     norm = normalize_keyword(word)
-    if not norm:
-        return None
-    if body is not None and sum(1 for token in body.split() if normalize_keyword(token)) != 1:
-        return None
     settings = ctx.settings
     channel = Channel.WHATSAPP if sender.whatsapp else Channel.SMS
     contact = ctx.contact_id(sender.number)

@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.followups.service import handle_sms_command
+from campaigns.followups.service import handle_sms_command, is_command_word
 from campaigns.registry.cache import (
     CampaignEntry,
     KeywordEntry,
@@ -35,6 +36,18 @@ from outreach.core.privacy import Address, country_of
 log = logging.getLogger(__name__)
 
 MAX_REPLY = 1600
+_TABLE: Table = Interaction.__table__  # type: ignore[assignment]
+# The two statements of a message, built once: constructing and cache-keying a statement per
+# request cost more than running it.
+_BY_SID = select(_TABLE.c.id, _TABLE.c.reply).where(
+    _TABLE.c.external_sid == bindparam("sid"), _TABLE.c.contact_id == bindparam("contact")
+)
+_INSERTS = {
+    name: insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["external_sid", "contact_id"])
+    .returning(_TABLE.c.id)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
 FALLBACK_DEFAULT = "Text one of: {keywords}."
 
 
@@ -74,27 +87,35 @@ def handle_inbound_sms(
 ) -> SmsOutcome:
     """Answers an inbound message once; a retried MessageSid gets the first answer again.
 
-    Everything the message does (a STOP, an enrolment, its log row) happens in one savepoint
-    that ends with the insert of its interaction. A copy of the message racing this one
-    (PostgreSQL) then fails that insert on the unique (sid, sender) key: its savepoint is
-    undone, side effects and all, and it answers with the first copy's reply.
+    The message's log row is inserted with ON CONFLICT DO NOTHING on the unique (sid,
+    sender) key. A copy racing this one (PostgreSQL) waits on that key until the first copy
+    commits, inserts nothing and answers with the first copy's reply. A command (STOP, an
+    enrolment) has side effects before that insert, so it runs in a savepoint that a copy
+    undoes whole; a keyword or an unmatched text writes nothing else and needs none.
     """
     contact = ctx.contact_id(message.sender.number)
     previous = _by_sid(session, message.message_sid, contact)
     if previous is not None:
         return _again(previous)
     try:
-        with session.begin_nested():
-            return _answer(session, ctx, message=message, contact=contact, now=now)
-    except IntegrityError:
+        if is_command_word(ctx.settings, first_word(message.body), message.body):
+            with session.begin_nested():
+                return _answer(session, ctx, message=message, contact=contact, now=now)
+        return _answer(session, ctx, message=message, contact=contact, now=now)
+    except (IntegrityError, _RecordedFirst):
         existing = _by_sid(session, message.message_sid, contact)
         if existing is None:
             raise
         return _again(existing)
 
 
-def _again(previous: Interaction) -> SmsOutcome:
-    return SmsOutcome(reply=previous.reply, interaction_id=previous.id, duplicate=True)
+class _RecordedFirst(Exception):
+    """A copy of this message recorded it first (the insert found its key taken)."""
+
+
+def _again(previous: tuple[int, str | None]) -> SmsOutcome:
+    interaction_id, reply = previous
+    return SmsOutcome(reply=reply, interaction_id=interaction_id, duplicate=True)
 
 
 def _answer(
@@ -219,12 +240,10 @@ def default_reply(session: Session, *, number: str, body: str) -> tuple[str, str
     return language, template.replace("{keywords}", listed)[:MAX_REPLY]
 
 
-def _by_sid(session: Session, sid: str, contact: str) -> Interaction | None:
-    return session.scalar(
-        select(Interaction).where(
-            Interaction.external_sid == sid, Interaction.contact_id == contact
-        )
-    )
+def _by_sid(session: Session, sid: str, contact: str) -> tuple[int, str | None] | None:
+    # Core, not an ORM load: one row of two columns on the webhook's hot path.
+    row = session.connection().execute(_BY_SID, {"sid": sid, "contact": contact}).first()
+    return None if row is None else (row.id, row.reply)
 
 
 def _record(
@@ -240,23 +259,25 @@ def _record(
     keyword: str | None,
     attribution: Attribution,
 ) -> SmsOutcome:
-    row = Interaction(
-        campaign_id=campaign_id,
-        channel=message.channel,
-        gateway=message.gateway,
-        kind=kind,
-        attribution=attribution,
-        number=message.to.number[:32],
-        keyword=keyword,
-        language=language,
-        contact_id=contact,
-        country=country_of(message.sender.number),
-        created_at=now,
-        external_sid=message.message_sid,
-        reply=(reply or None) and reply[:MAX_REPLY],
-    )
-    session.add(row)
-    session.flush()  # a copy of this message recorded first fails here (see handle_inbound_sms)
+    connection = session.connection()
+    values = {
+        "campaign_id": campaign_id,
+        "channel": message.channel,
+        "gateway": message.gateway,
+        "kind": kind,
+        "attribution": attribution,
+        "number": message.to.number[:32],
+        "keyword": keyword,
+        "language": language,
+        "contact_id": contact,
+        "country": country_of(message.sender.number),
+        "created_at": now,
+        "external_sid": message.message_sid,
+        "reply": (reply or None) and reply[:MAX_REPLY],
+    }
+    row_id = connection.execute(_INSERTS[connection.dialect.name], values).scalar()
+    if row_id is None:
+        raise _RecordedFirst  # see handle_inbound_sms
     event(
         log,
         "sms handled",
@@ -268,4 +289,4 @@ def _record(
         keyword=keyword,
         language=language,
     )
-    return SmsOutcome(reply=reply, interaction_id=row.id, kind=kind)
+    return SmsOutcome(reply=reply, interaction_id=row_id, kind=kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Connection, select, text
 
 from campaigns.followups.models import (
@@ -14,7 +15,7 @@ from campaigns.followups.models import (
     OutboxStatus,
     Suppression,
 )
-from campaigns.followups.service import handle_sms_command, opt_in
+from campaigns.followups.service import handle_sms_command, is_command_word, opt_in
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
 from campaigns.registry.models import Interaction
 from outreach.core.context import AppContext
@@ -242,3 +243,38 @@ def test_a_command_word_inside_a_longer_message_is_not_a_command(ctx: AppContext
             body=" Stop! ",
         )
         assert stopped is not None and stopped.kind == InteractionKind.OPT_OUT
+
+
+COMMANDS = [
+    "STOP",
+    "stop",
+    "Unsubscribe",
+    "DAYANDIR",
+    "dayandır",
+    "СТОП",
+    "start",
+    "HELP",
+    "YES",
+    "ДА",
+]
+NOT_COMMANDS = ["news", "viza", "iş", "STOPS", "help2", "", "???"]
+
+
+@pytest.mark.parametrize("word", COMMANDS)
+def test_every_command_word_is_known_without_the_database(ctx: AppContext, word: str) -> None:
+    assert is_command_word(ctx.settings, word, word)
+    assert not is_command_word(ctx.settings, word, f"{word} at work?")  # a question, not a command
+
+
+@pytest.mark.parametrize("word", NOT_COMMANDS)
+def test_a_word_that_is_no_command_word_gets_no_command_answer(ctx: AppContext, word: str) -> None:
+    # The SMS path skips the savepoint for these: the command handler must agree.
+    make_campaign(ctx)
+    assert not is_command_word(ctx.settings, word, word)
+    assert _command(ctx, word) is None
+
+
+def test_a_configured_opt_out_word_is_a_command_word(ctx: AppContext) -> None:
+    settings = ctx.settings.model_copy(update={"opt_out_words": "BITIR"})
+    assert is_command_word(settings, "bitir", "bitir")
+    assert not is_command_word(ctx.settings, "bitir", "bitir")
