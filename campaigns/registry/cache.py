@@ -81,12 +81,16 @@ class Snapshot:
 _BY_ENGINE: WeakKeyDictionary[Engine | Connection, Snapshot] = WeakKeyDictionary()
 
 
+# Read by every unit of work that looks at the registry: built once (Core, no ORM).
+_TOKEN = select(RegistryVersion.__table__.c.token).where(RegistryVersion.__table__.c.id == 1)
+
+
 def snapshot(session: Session) -> Snapshot:
     """The registry as this unit of work sees it (the token is read once per transaction)."""
     held: Snapshot | None = session.info.get(REGISTRY_SNAPSHOT)
     if held is not None:
         return held
-    token = session.scalar(select(RegistryVersion.token).where(RegistryVersion.id == 1))
+    token = session.connection().execute(_TOKEN).scalar()
     bind = session.get_bind()
     cached = _BY_ENGINE.get(bind)
     if token is not None and cached is not None and cached.token == token:
