@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -162,6 +163,17 @@ def create_app(
     return app
 
 
+def settle_heap() -> None:
+    """Takes what start-up built (imports, the app, its routes) out of the cycle collector's view.
+
+    A serving process keeps those objects to the end; with them a full collection walked the
+    whole heap and stalled every request of the process for ~80 ms under load. Frozen, a
+    collection only walks what requests create. (Not for tests: apps there come and go.)
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_worker_app() -> FastAPI:
     """The app of one of several uvicorn workers (`outreach serve --workers N`).
 
@@ -170,7 +182,9 @@ def create_worker_app() -> FastAPI:
     """
     settings = get_settings()
     setup_logging(settings.log_level, settings.log_format)
-    return create_app(settings, migrate=False)
+    app = create_app(settings, migrate=False)
+    settle_heap()
+    return app
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ import uvicorn
 from alembic import command
 from alembic.util.exc import CommandError
 
-from outreach.app import create_app
+from outreach.app import create_app, settle_heap
 from outreach.cli.context import cli_settings, console, load_campaigns, open_context
 from outreach.cli.errors import ExitCode, check_numbers, fail
 from outreach.cli.output import quiet_alembic
@@ -41,6 +41,7 @@ def run_service(settings: Settings) -> None:
     except SchemaError as exc:
         console.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(3) from exc
+    settle_heap()
     uvicorn.run(app, **_uvicorn_options(settings))
 
 
