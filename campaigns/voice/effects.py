@@ -35,6 +35,10 @@ HANDLERS: Mapping[EffectKind, tuple[EffectHandler, ...]] = MappingProxyType(
 )
 
 
+# The effects that change the call's Interaction row too.
+_ON_INTERACTION = frozenset({EffectKind.LANGUAGE, EffectKind.PSA_CODE})
+
+
 def _event_fields(effect: Effect) -> tuple[str | None, str | None]:
     """Returns (question_id, value) to store for an effect."""
     data = effect.data
@@ -100,11 +104,17 @@ def apply_effects(
     now: datetime,
 ) -> None:
     """Stores the effects on the call (and its Interaction row) and runs their handlers."""
-    interaction = session.scalar(
-        select(Interaction).where(
-            Interaction.external_sid == call.call_sid, Interaction.contact_id == call.contact_id
+    if not effects:
+        return
+    # The call's Interaction row changes only with a language or a PSA code: read it then.
+    interaction = None
+    if any(effect.kind in _ON_INTERACTION for effect in effects):
+        interaction = session.scalar(
+            select(Interaction).where(
+                Interaction.external_sid == call.call_sid,
+                Interaction.contact_id == call.contact_id,
+            )
         )
-    )
     position = _count(session, call)
     for offset, effect in enumerate(effects):
         question_id, value = _event_fields(effect)
