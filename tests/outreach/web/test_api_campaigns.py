@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect as pyinspect
 import json
 import shutil
 from asyncio import iscoroutinefunction as inspect_coroutine
@@ -335,17 +336,21 @@ def test_viewers_cannot_save(client: TestClient, viewer: dict[str, str]) -> None
 
 
 def test_routes_that_read_flow_files_run_in_the_threadpool() -> None:
-    # A flow is read by a campaign save (its check), a call, and a FLOIP export: all sync routes,
-    # which FastAPI runs in its threadpool, never on the event loop.
+    # A flow is read by a campaign save (its check) and a FLOIP export: sync routes, which
+    # FastAPI runs in its threadpool, never on the event loop.
     readers = [
         campaigns_api.create_campaign,
         campaigns_api.update_campaign,
-        voice_hooks.call_entry,
-        voice_hooks.call_step,
         reports_api.floip_descriptor,
         reports_api.floip_responses,
     ]
     assert not [fn.__name__ for fn in readers if inspect_coroutine(fn)]
+    # A call reads its flow inside its unit of work, which `off_the_loop` runs in the thread
+    # pool, or inline only on a SQLite file whose writer turn is free (the database file is
+    # read on the loop then too; tests/webhooks/test_off_the_loop.py).
+    for hook in (voice_hooks.call_entry, voice_hooks.call_step):
+        assert inspect_coroutine(hook)
+        assert "await off_the_loop(" in pyinspect.getsource(hook), hook.__name__
 
 
 def test_a_stored_campaign_that_breaks_todays_rules_is_a_409_that_says_why(
