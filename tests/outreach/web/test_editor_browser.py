@@ -5,129 +5,40 @@ phone layout where nothing scrolls sideways. Screenshots go to test-artifacts/."
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
 
-from campaigns.registry.service import load_file
-from outreach.core.context import AppContext
-from outreach.core.db import upgrade_schema
-from outreach.core.settings import Settings
 from outreach.web.auth.models import Role
-from tests.support.app import ROOT
-from tests.support.processes import free_port
-from tests.support.reports import PASSWORD, make_user
+from tests.support.app import DEMO_FILE
+from tests.support.browser import TOKEN, csp_violations, needs_browser, run_service, screenshot
+from tests.support.browser import browser as browser  # the fixture, re-exported for pytest
+from tests.support.browser import login as browser_login
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
-DEMO = ROOT / "campaigns" / "demo" / "campaigns.yaml"
-TOKEN = "browser-token"
 NUMBER = "+994502000999"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-pytestmark = pytest.mark.browser
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian chromium is not installed", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-RECORD_CSP = """window.__csp = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
-});"""
+pytestmark = needs_browser
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Loads the demo campaigns, then runs the real service with uvicorn on a free port."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    folder = tmp_path_factory.mktemp("editor-browser")
-    env = {
-        "OUTREACH_DATABASE_URL": f"sqlite:///{folder / 'outreach.db'}",
-        "OUTREACH_PUBLIC_URL": base,
-        "OUTREACH_HASH_KEY": "browser-hash-key",
-        "OUTREACH_SESSION_SECRET": "browser-session",
-        "OUTREACH_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "OUTREACH_SCHEDULER_ENABLED": "false",
-        "OUTREACH_FLOWS_DIR": str(DEMO.parent),
-    }
-    settings = Settings(
-        database_url=env["OUTREACH_DATABASE_URL"],
-        public_url=base,
-        hash_key=env["OUTREACH_HASH_KEY"],
-        session_secret=env["OUTREACH_SESSION_SECRET"],
-        encryption_key=env["OUTREACH_ENCRYPTION_KEY"],
-        twilio_auth_token=TOKEN,
-        twilio_account_sid=env["TWILIO_ACCOUNT_SID"],
-        scheduler_enabled=False,
-    )
-    ctx = AppContext.from_settings(settings)
-    upgrade_schema(ctx.engine)
-    with ctx.sessions.begin() as session:
-        load_file(session, DEMO)
-    make_user(ctx, "boss", Role.MANAGER)
-    make_user(ctx, "ana", Role.VIEWER)
-    make_user(ctx, "aysel", Role.MANAGER)
-    ctx.engine.dispose()
-    log = (folder / "uvicorn.log").open("w")
-    command = [sys.executable, "-m", "uvicorn", "outreach.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-    )
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError("uvicorn exited; see uvicorn.log")
-            time.sleep(0.1)
+    with run_service(
+        tmp_path_factory.mktemp("editor-browser"),
+        users={"boss": Role.MANAGER, "ana": Role.VIEWER, "aysel": Role.MANAGER},
+        env={"OUTREACH_FLOWS_DIR": str(DEMO_FILE.parent)},
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        yield chromium
-        chromium.close()
 
 
 def login(browser: Any, base: str, user: str, viewport: dict[str, int] = DESKTOP) -> Any:
-    context = browser.new_context(viewport=viewport)
-    context.add_init_script(RECORD_CSP)
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
-    return page
+    return browser_login(browser, base, user, viewport=viewport)
 
 
 def sms(base: str, body: str, sid: str) -> str:
@@ -161,10 +72,11 @@ def test_a_campaign_made_in_the_browser_answers_sms_and_an_edit_changes_the_repl
     fill_new_campaign(page, server, "AZ-STICKER-2027", NUMBER, "sticker")
     # The live check answers each pause in typing: the last answer counts the reply's segments
     # and finds nothing wrong.
-    expect = sync_api.expect
+    from playwright.sync_api import expect
+
     expect(page.locator("[data-testid=seg-reply-en]")).to_have_text("1 segment(s), GSM-7, 26 units")
     expect(page.locator("[data-testid=check-ok]")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "editor-new-desktop.png"), full_page=True)
+    screenshot(page, "editor-new-desktop")
     page.click("[data-testid=save]")
     page.wait_for_selector("[data-testid=saved]")
     assert sms(server, "STICKER please", "SM" + "1" * 32) == "Free advice: +994125550100"
@@ -173,7 +85,7 @@ def test_a_campaign_made_in_the_browser_answers_sms_and_an_edit_changes_the_repl
     page.click("[data-testid=save]")
     page.wait_for_selector("[data-testid=saved]")
     assert sms(server, "sticker", "SM" + "2" * 32) == "New reply: call +994125550100 (Mon-Fri)"
-    assert page.evaluate("window.__csp") == []
+    assert csp_violations(page) == []
 
 
 def test_a_keyword_collision_is_shown_before_saving(browser: Any, server: str) -> None:
@@ -182,7 +94,7 @@ def test_a_keyword_collision_is_shown_before_saving(browser: Any, server: str) -
     fill_new_campaign(page, server, "AZ-CLASH-2027", "+994502000101", "WÖRK")
     slot = page.locator("[data-testid=err-keywords-en]")
     slot.filter(has_text="already used by campaign AZ-FLYER-BAKU-2027").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "editor-collision-desktop.png"), full_page=True)
+    screenshot(page, "editor-collision-desktop")
     page.goto(f"{server}/dashboard/manage/campaigns")
     assert "AZ-CLASH-2027" not in page.content()
 
@@ -201,7 +113,7 @@ def test_a_stale_save_gets_the_conflict_message(browser: Any, server: str) -> No
     message = second.locator("[data-testid=message]").inner_text()
     assert "was changed by boss through the browser" in message
     assert second.input_value("input[name=region]") == "Culfa"  # nothing typed is lost
-    second.screenshot(path=str(ARTIFACTS / "editor-conflict-desktop.png"), full_page=True)
+    screenshot(second, "editor-conflict-desktop")
 
 
 def test_the_audit_log_shows_the_changes(browser: Any, server: str) -> None:
@@ -215,7 +127,7 @@ def test_the_audit_log_shows_the_changes(browser: Any, server: str) -> None:
     text = row.inner_text()
     assert "boss" in text and "browser" in text and "update" in text
     assert "(audited)" in text and "Know before you go - TV spot, ITV" in text
-    page.screenshot(path=str(ARTIFACTS / "audit-desktop.png"), full_page=True)
+    screenshot(page, "audit-desktop")
 
 
 def test_a_viewer_sees_no_edit_controls_and_a_forged_post_is_refused(
@@ -234,7 +146,7 @@ def test_a_viewer_sees_no_edit_controls_and_a_forged_post_is_refused(
     assert forged.status == 403
     page.goto(f"{server}/dashboard/manage/campaigns")
     assert "AZ-FLYER-BAKU-2027" in page.content()
-    page.screenshot(path=str(ARTIFACTS / "editor-viewer-desktop.png"), full_page=True)
+    screenshot(page, "editor-viewer-desktop")
 
 
 def test_the_az_interface_renders(browser: Any, server: str) -> None:
@@ -247,7 +159,7 @@ def test_the_az_interface_renders(browser: Any, server: str) -> None:
     nav = page.locator("header nav").inner_text()
     assert "Kampaniyalar" in nav and "Dəyişiklik jurnalı" in nav
     assert page.locator("[data-testid=save]").inner_text() == "Yadda saxla"
-    page.screenshot(path=str(ARTIFACTS / "editor-az-desktop.png"), full_page=True)
+    screenshot(page, "editor-az-desktop")
 
 
 @pytest.mark.parametrize(
@@ -271,4 +183,4 @@ def test_nothing_scrolls_sideways_on_a_phone(browser: Any, server: str, path: st
     who = page.locator("[data-testid=me]")
     assert who.is_visible() and who.bounding_box()["width"] > 40
     name = path.strip("/").replace("/", "-")
-    page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+    screenshot(page, f"phone-{name}")

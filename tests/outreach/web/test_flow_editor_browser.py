@@ -8,132 +8,56 @@ the simulator; a viewer can open none of it. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
 
 from campaigns.flows.imports import import_file
-from campaigns.registry.service import load_file
 from outreach.core.context import AppContext
-from outreach.core.db import upgrade_schema
-from outreach.core.settings import Settings
 from outreach.web.auth.models import Role
 from tests.support.app import ROOT
-from tests.support.reports import PASSWORD, make_user
+from tests.support.browser import (
+    TOKEN,
+    csp_violations,
+    login,
+    needs_browser,
+    run_service,
+    screenshot,
+)
+from tests.support.browser import browser as browser  # the fixture, re-exported for pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
-DEMO = ROOT / "campaigns" / "demo" / "campaigns.yaml"
 HOTLINE_FILE = ROOT / "campaigns" / "demo" / "flows" / "hotline.yaml"
 HOTLINE = "+994125550100"
-TOKEN = "browser-token"
+DESKTOP = {"width": 1400, "height": 1100}
 
-pytestmark = pytest.mark.browser
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian chromium is not installed", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = needs_browser
 
 
-# Records every CSP violation the page reports (run before any of the page's own scripts).
-RECORD_CSP = """window.__csp = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
-});"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _import_hotline(ctx: AppContext) -> None:
+    with ctx.sessions.begin() as session:
+        import_file(session, HOTLINE_FILE, user="setup", settings=ctx.settings)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     tmp = tmp_path_factory.mktemp("flow-editor")
-    env = {
-        "OUTREACH_DATABASE_URL": f"sqlite:///{tmp / 'outreach.db'}",
-        "OUTREACH_PUBLIC_URL": base,
-        "OUTREACH_HASH_KEY": "browser-hash-key",
-        "OUTREACH_SESSION_SECRET": "browser-session",
-        "OUTREACH_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "OUTREACH_MEDIA_DIR": str(tmp / "media"),
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "OUTREACH_SCHEDULER_ENABLED": "false",
-    }
-    settings = Settings(
-        database_url=env["OUTREACH_DATABASE_URL"],
-        public_url=base,
-        hash_key=env["OUTREACH_HASH_KEY"],
-        session_secret=env["OUTREACH_SESSION_SECRET"],
-        encryption_key=env["OUTREACH_ENCRYPTION_KEY"],
-        twilio_auth_token=TOKEN,
-        twilio_account_sid=env["TWILIO_ACCOUNT_SID"],
-        scheduler_enabled=False,
-    )
-    ctx = AppContext.from_settings(settings)
-    upgrade_schema(ctx.engine)
-    with ctx.sessions.begin() as session:
-        load_file(session, DEMO)
-        import_file(session, HOTLINE_FILE, user="setup", settings=settings)
-    make_user(ctx, "boss", Role.MANAGER)
-    make_user(ctx, "ana", Role.VIEWER)
-    ctx.engine.dispose()
-    log = (tmp / "uvicorn.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "outreach.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError("uvicorn exited; see uvicorn.log")
-            time.sleep(0.1)
+    with run_service(
+        tmp,
+        users={"boss": Role.MANAGER, "ana": Role.VIEWER},
+        seed=_import_hotline,
+        env={"OUTREACH_MEDIA_DIR": str(tmp / "media")},
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
-
-
-def _login(browser: object, base: str, user: str) -> object:
-    context = browser.new_context(viewport={"width": 1400, "height": 1100})  # type: ignore[attr-defined]
-    context.add_init_script(RECORD_CSP)
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
-    return page
+def _login(browser: Any, base: str, user: str) -> Any:
+    return login(browser, base, user, viewport=DESKTOP)
 
 
 class Phone:
@@ -164,9 +88,9 @@ def _said(verbs: list[ElementTree.Element]) -> list[str]:
     return [(e.text or "").strip() for v in verbs for e in v.iter() if e.tag in ("Say", "Play")]
 
 
-def _edit(page: object, old: str, new: str) -> None:
+def _edit(page: Any, old: str, new: str) -> None:
     """Replaces text in the CodeMirror document as typing would (the change listener runs)."""
-    page.evaluate(  # type: ignore[attr-defined]
+    page.evaluate(
         """([old, neu]) => {
           const view = document.getElementById('flow-editor-page').editorView;
           const at = view.state.doc.toString().indexOf(old);
@@ -191,47 +115,46 @@ NEW_NODE = """    next: extra
 
 
 def test_a_manager_builds_records_publishes_and_simulates(
-    browser: object, server: str, tmp_path: Path
+    browser: Any, server: str, tmp_path: Path
 ) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
     page = _login(browser, server, "boss")
-    page.click("nav >> text=Voice menus")  # type: ignore[attr-defined]
-    page.click("a:text('hotline')")  # type: ignore[attr-defined]
-    page.locator(".cm-editor").wait_for()  # type: ignore[attr-defined]
-    page.locator("#node-intro").wait_for()  # type: ignore[attr-defined]
+    page.click("nav >> text=Voice menus")
+    page.click("a:text('hotline')")
+    page.locator(".cm-editor").wait_for()
+    page.locator("#node-intro").wait_for()
 
     source = HOTLINE_FILE.read_text(encoding="utf-8")
     line = source.splitlines().index("    next: psa") + 1
     _edit(page, "    next: psa\n", "    next: nowhere\n")
-    error = page.locator(f"#issues li[data-line='{line}']")  # type: ignore[attr-defined]
+    error = page.locator(f"#issues li[data-line='{line}']")
     error.wait_for()
     assert "unknown node 'nowhere'" in error.inner_text()
-    marker = page.locator(".cm-gutter-lint .cm-lint-marker-error")  # type: ignore[attr-defined]
+    marker = page.locator(".cm-gutter-lint .cm-lint-marker-error")
     marker.first.wait_for(state="attached")
-    assert page.locator("#node-intro.dangling").count() == 1  # type: ignore[attr-defined]
-    page.screenshot(path=str(ARTIFACTS / "flow-editor-error.png"))  # type: ignore[attr-defined]
+    assert page.locator("#node-intro.dangling").count() == 1
+    screenshot(page, "flow-editor-error", full_page=False)
 
     _edit(page, "    next: nowhere\n", NEW_NODE)
-    page.locator("#node-extra").wait_for()  # type: ignore[attr-defined]
-    assert page.locator("#issues-summary").inner_text() == "No errors"  # type: ignore[attr-defined]
-    assert "no recording: prompt/az" in page.locator("#node-extra").inner_text()  # type: ignore[attr-defined]
-    page.screenshot(path=str(ARTIFACTS / "flow-editor-fixed.png"))  # type: ignore[attr-defined]
+    page.locator("#node-extra").wait_for()
+    assert page.locator("#issues-summary").inner_text() == "No errors"
+    assert "no recording: prompt/az" in page.locator("#node-extra").inner_text()
+    screenshot(page, "flow-editor-fixed", full_page=False)
 
     # A call starts on version 1 (live); the manager saves and publishes version 2.
     old = Phone(server, "CA" + "1" * 32)
     old.start()
-    page.click("#save")  # type: ignore[attr-defined]
-    page.wait_for_url("**version=2**")  # type: ignore[attr-defined]
-    page.click("tr[data-version='2'] button.publish")  # type: ignore[attr-defined]
-    page.wait_for_url("**done=published-2**")  # type: ignore[attr-defined]
-    assert "live" in page.locator("tr[data-version='2']").inner_text()  # type: ignore[attr-defined]
+    page.click("#save")
+    page.wait_for_url("**version=2**")
+    page.click("tr[data-version='2'] button.publish")
+    page.wait_for_url("**done=published-2**")
+    assert "live" in page.locator("tr[data-version='2']").inner_text()
     assert "A message added in the browser." not in _said(old.press("3"))
     new = Phone(server, "CA" + "2" * 32)
     new.start()
     assert "A message added in the browser." in _said(new.press("3"))
 
     # Recordings: a text file named .wav is refused, a real WAV accepted and normalised.
-    row = page.locator("tr[data-slot='extra/prompt/az']")  # type: ignore[attr-defined]
+    row = page.locator("tr[data-slot='extra/prompt/az']")
     fake = tmp_path / "fake.wav"
     fake.write_text("not audio at all\n")
     row.locator("input[type=file]").set_input_files(str(fake))
@@ -243,51 +166,51 @@ def test_a_manager_builds_records_publishes_and_simulates(
                    check=True)  # fmt: skip
     row.locator("input[type=file]").set_input_files(str(real))
     row.locator("button").click()
-    page.wait_for_url("**done=recorded-3**")  # type: ignore[attr-defined]
-    audio = page.locator("tr[data-slot='extra/prompt/az'] audio")  # type: ignore[attr-defined]
+    page.wait_for_url("**done=recorded-3**")
+    audio = page.locator("tr[data-slot='extra/prompt/az'] audio")
     src = audio.get_attribute("src")
     assert src and src.startswith("/media/")
-    duration = page.evaluate(  # type: ignore[attr-defined]
+    duration = page.evaluate(
         """(src) => new Promise((ok, no) => { const a = new Audio(src);
              a.addEventListener('loadedmetadata', () => ok(a.duration));
              a.addEventListener('error', no); })""",
         src,
     )
     assert 0.9 < float(duration) < 1.1  # the browser plays the normalised file
-    page.click("tr[data-version='3'] button.publish")  # type: ignore[attr-defined]
-    page.wait_for_url("**done=published-3**")  # type: ignore[attr-defined]
+    page.click("tr[data-version='3'] button.publish")
+    page.wait_for_url("**done=published-3**")
     azeri = Phone(server, "CA" + "3" * 32)
     azeri.start()
     assert f"{server}{src}" in _said(azeri.press("1"))  # <Play> of its URL
-    page.screenshot(path=str(ARTIFACTS / "flow-editor-recordings.png"), full_page=True)  # type: ignore[attr-defined]
+    screenshot(page, "flow-editor-recordings")
 
     # The simulator: language -> topic -> goodbye, each prompt shown.
-    page.click("#sim-dial")  # type: ignore[attr-defined]
-    log = page.locator("#sim-log")  # type: ignore[attr-defined]
+    page.click("#sim-dial")
+    log = page.locator("#sim-log")
     log.locator("text=For English, press 3.").wait_for()
     walk = [("3", "If you heard a code"), ("", "For legal work abroad"),
             ("1", "Work abroad only with"), ("9", "Thank you for calling. Goodbye!")]  # fmt: skip
     for keys, expect in walk:
         if keys:
-            page.fill("#sim-digits", keys)  # type: ignore[attr-defined]
-            page.click("#sim-send")  # type: ignore[attr-defined]
+            page.fill("#sim-digits", keys)
+            page.click("#sim-send")
         else:
-            page.click("#sim-timeout")  # type: ignore[attr-defined]
+            page.click("#sim-timeout")
         log.locator(f"text={expect}").first.wait_for()
     log.locator(".ended").wait_for()
-    page.select_option("#sms-to", "+994502000101")  # type: ignore[attr-defined]
-    page.fill("#sms-body", "İŞ")  # type: ignore[attr-defined]
-    page.click("#sms-send")  # type: ignore[attr-defined]
-    page.locator("#sms-log .sms-in").wait_for()  # type: ignore[attr-defined]
-    assert "Xaricdə iş?" in page.locator("#sms-log .sms-in").inner_text()  # type: ignore[attr-defined]
-    assert page.evaluate("window.__csp") == []  # type: ignore[attr-defined]
-    page.locator(".simulator").screenshot(path=str(ARTIFACTS / "flow-editor-simulator.png"))  # type: ignore[attr-defined]
+    page.select_option("#sms-to", "+994502000101")
+    page.fill("#sms-body", "İŞ")
+    page.click("#sms-send")
+    page.locator("#sms-log .sms-in").wait_for()
+    assert "Xaricdə iş?" in page.locator("#sms-log .sms-in").inner_text()
+    assert csp_violations(page) == []
+    screenshot(page.locator(".simulator"), "flow-editor-simulator", full_page=False)
 
 
-def test_a_viewer_can_open_none_of_the_editor(browser: object, server: str) -> None:
+def test_a_viewer_can_open_none_of_the_editor(browser: Any, server: str) -> None:
     page = _login(browser, server, "ana")
-    assert page.locator("nav >> text=Voice menus").count() == 0  # type: ignore[attr-defined]
+    assert page.locator("nav >> text=Voice menus").count() == 0
     for path in ("/dashboard/flows", "/dashboard/flows/hotline"):
-        answer = page.goto(f"{server}{path}")  # type: ignore[attr-defined]
+        answer = page.goto(f"{server}{path}")
         assert answer.status == 403
-    page.screenshot(path=str(ARTIFACTS / "flow-editor-viewer.png"))  # type: ignore[attr-defined]
+    screenshot(page, "flow-editor-viewer", full_page=False)
