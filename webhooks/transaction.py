@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from outreach.core.context import AppContext
-from outreach.core.db import NOT_RUN, run_if_writer_free, session_scope
+from outreach.core.db import NOT_RUN, WriterBusy, run_if_writer_free, session_scope
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,6 +65,8 @@ def in_transaction(
         try:
             with session_scope(ctx.sessions) as session:
                 return work(session)
+        except WriterBusy:
+            raise  # an inline attempt gives way to the thread pool (see off_the_loop)
         except Exception as exc:
             if budget.take_retry():
                 log.warning(

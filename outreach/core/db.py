@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,6 +19,7 @@ from alembic.config import Config
 from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.schema import Table
@@ -50,8 +52,25 @@ SQLITE_POOL_SIZE = 12
 PG_POOL_SIZE = 20
 # One writer per process and SQLite file, as a bounded wait on a lock (see session_scope).
 _SQLITE_WRITERS: WeakKeyDictionary[Engine, tuple[threading.Lock, float]] = WeakKeyDictionary()
-# The engine whose writer turn the running code already holds (see `run_if_writer_free`).
-_HELD_TURN: ContextVar[Engine | None] = ContextVar("outreach_sqlite_turn", default=None)
+# The execution option of a SQLite BEGIN IMMEDIATE that must not wait (see `run_if_writer_free`).
+SQLITE_NO_WAIT = "outreach_sqlite_no_wait"
+
+
+@dataclass
+class _Inline:
+    """The inline run (`run_if_writer_free`) the running code is part of."""
+
+    engine: Engine
+    committed: bool = False
+
+
+_INLINE: ContextVar[_Inline | None] = ContextVar("outreach_sqlite_inline", default=None)
+
+
+class WriterBusy(Exception):
+    """Another process holds the SQLite write lock: an inline unit of work gives way."""
+
+
 # What `run_if_writer_free` returns when it did not run the work.
 NOT_RUN = object()
 
@@ -132,7 +151,7 @@ def make_engine(
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": lock_timeout}, **pooling
         )
-        _sqlite_transactions(engine, in_memory=in_memory)
+        _sqlite_transactions(engine, in_memory=in_memory, lock_timeout=lock_timeout)
         if not in_memory:
             _SQLITE_WRITERS[engine] = (threading.Lock(), lock_timeout)
         return engine
@@ -162,7 +181,7 @@ def _pg_engine(url: str, lock_timeout: float, statement_timeout: float) -> Engin
     )
 
 
-def _sqlite_transactions(engine: Engine, *, in_memory: bool) -> None:
+def _sqlite_transactions(engine: Engine, *, in_memory: bool, lock_timeout: float) -> None:
     """Gives SQLite real transactions: BEGIN before the first statement, IMMEDIATE for writers.
 
     pysqlite on its own sends no BEGIN before a SELECT, so a read-then-write ran its reads
@@ -187,8 +206,23 @@ def _sqlite_transactions(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get(SQLITE_NO_WAIT, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_IMMEDIATE) else "BEGIN")
+            return
+        # An inline unit of work (run_if_writer_free) must not wait for another process's
+        # write lock on the event loop: it gives way to the thread pool instead.
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                raise
+            raise WriterBusy("another process is writing to the SQLite file") from exc
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
 
 
 def _pg_options(url: str, lock_timeout: float, statement_timeout: float) -> str:
@@ -228,15 +262,22 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     waited out the busy timeout before this lock too, and fails the same way.
     """
     bind = factory.kw.get("bind")
-    writer = None if _HELD_TURN.get() is bind else _SQLITE_WRITERS.get(bind)  # type: ignore[arg-type]
+    inline = _INLINE.get()
+    inline = inline if inline is not None and inline.engine is bind else None
+    writer = None if inline is not None else _SQLITE_WRITERS.get(bind)  # type: ignore[arg-type]
     if writer is not None and not writer[0].acquire(timeout=writer[1]):
         raise PoolTimeout(f"no turn to write to the database within {writer[1]} s")
+    # Inline, nothing may wait for another process's lock until something has committed
+    # (after that, running the work again in the thread pool would do it twice).
+    options = {SQLITE_IMMEDIATE: True, SQLITE_NO_WAIT: inline is not None and not inline.committed}
     try:
         session = factory()
         try:
-            session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            session.connection(execution_options=options)
             yield session
             session.commit()
+            if inline is not None:
+                inline.committed = True
         except Exception:
             session.rollback()
             raise
@@ -255,18 +296,23 @@ def run_if_writer_free(engine: Engine, work: Callable[[], Any]) -> Any:
     units of work then run inline, one after the other, as the floor's single statement does,
     instead of forty thread-pool threads queueing on the lock; only when a job or a page is
     writing does the webhook wait in the thread pool. The units of work inside `work`
-    (`session_scope`) do not take the turn again.
+    (`session_scope`) do not take the turn again. Nor do they wait for another process
+    (`outreach worker`, a CLI command) holding SQLite's own write lock: the first one fails at
+    once with WriterBusy, and the work is handed back (NOT_RUN) to run in the thread pool.
     """
-    if _HELD_TURN.get() is engine:
+    current = _INLINE.get()
+    if current is not None and current.engine is engine:
         return work()
     writer = _SQLITE_WRITERS.get(engine)
     if writer is None or not writer[0].acquire(blocking=False):
         return NOT_RUN
-    held = _HELD_TURN.set(engine)
+    held = _INLINE.set(_Inline(engine))
     try:
         return work()
+    except WriterBusy:
+        return NOT_RUN  # nothing was committed: the thread pool runs the work from the start
     finally:
-        _HELD_TURN.reset(held)
+        _INLINE.reset(held)
         writer[0].release()
 
 

@@ -7,6 +7,7 @@ in the thread pool, so the loop keeps answering everything else.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -96,5 +97,35 @@ def test_while_a_job_writes_the_loop_answers_and_the_sms_waits_its_turn(
     # Not stuck behind the job: an inline wait for the turn would have blocked the loop.
     assert health_seconds < HOLD_SECONDS / 2
     assert _reply(answer) == expected
+    with loaded.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Interaction)) == 2
+
+
+def test_while_another_process_writes_the_loop_answers_and_the_sms_waits_its_turn(
+    server: httpx.Client, loaded: AppContext
+) -> None:
+    """`outreach worker` or a CLI command holding SQLite's write lock must not stop the loop."""
+    if loaded.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's file lock")
+    expected = _reply(_post(server, _sms(1)))
+    database = loaded.engine.url.database
+    assert database
+    other = sqlite3.connect(database, isolation_level=None)  # as another process would
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            start = time.monotonic()
+            texted = pool.submit(_post, server, _sms(2))
+            time.sleep(0.2)  # the SMS met the lock by now
+            health = server.get("/healthz")
+            health_seconds = time.monotonic() - start
+            time.sleep(HOLD_SECONDS)
+            other.execute("COMMIT")
+            answer = texted.result(timeout=30)
+    finally:
+        other.close()
+    assert health.status_code == 200
+    assert health_seconds < HOLD_SECONDS / 2  # not behind SQLite's busy wait on the loop
+    assert _reply(answer) == expected  # answered once the lock was free, not an apology
     with loaded.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Interaction)) == 2
