@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -59,12 +60,18 @@ class EngineContext:
     # Follow-up series the caller can be enrolled in now (empty: none, e.g. no campaign or
     # the caller said STOP); None: not checked, every opt-in node is offered.
     opt_in_series: frozenset[str] | None = None
+    # Or the same, looked up the first time an opt-in node is reached (a database read that
+    # most steps do not need); used when opt_in_series is None.
+    opt_in_lookup: Callable[[], frozenset[str]] | None = None
 
     def can_opt_in(self, series: str | None) -> bool:
         """Tells whether an opt-in to `series` (None: the campaign's first) can be honoured."""
-        if self.opt_in_series is None:
+        offered = self.opt_in_series
+        if offered is None and self.opt_in_lookup is not None:
+            offered = self.opt_in_lookup()
+        if offered is None:
             return True
-        return bool(self.opt_in_series) and (series is None or series in self.opt_in_series)
+        return bool(offered) and (series is None or series in offered)
 
 
 @dataclass

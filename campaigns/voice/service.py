@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -74,13 +75,14 @@ def _run_step(
         return step(flow, state, inp, EngineContext(now, timezone, frozenset(codes)))
 
     def run(campaign: int | None) -> Step:
-        # The dialed number is the sender opt_in falls back to (see the voice opt-in handler).
-        series = (
-            open_series(session, campaign_id=campaign, contact_id=contact, sender=number)
-            if caller
-            else None
-        )
-        ctx = EngineContext(now, timezone, frozenset(codes), series or frozenset())
+        @cache
+        def series() -> frozenset[str]:
+            if not caller:
+                return frozenset()
+            # The dialed number is the sender opt_in falls back to (see the voice opt-in handler).
+            return open_series(session, campaign_id=campaign, contact_id=contact, sender=number)
+
+        ctx = EngineContext(now, timezone, frozenset(codes), opt_in_lookup=series)
         return step(flow, state, inp, ctx)
 
     result = run(campaign_id)

@@ -306,6 +306,30 @@ def test_an_opt_in_that_can_be_honoured_is_offered() -> None:
         ]
 
 
+def test_the_opt_in_lookup_runs_only_when_an_opt_in_node_is_reached() -> None:
+    asked: list[int] = []
+
+    def lookup(answer: frozenset[str]) -> frozenset[str]:
+        asked.append(1)
+        return answer
+
+    f = flow()
+    for answer, offered in ((frozenset({"info"}), True), (frozenset(), False)):
+        asked.clear()
+        context = EngineContext(
+            now=SATURDAY_10_BAKU,
+            psa_codes=frozenset({"101"}),
+            opt_in_lookup=lambda answer=answer: lookup(answer),  # type: ignore[misc]
+        )
+        steps = [step(f, CallState(), Input(InputKind.START), context)]
+        for k in ["2", ""]:
+            steps.append(step(f, steps[-1].state, Input.keys(k), context))
+        assert asked == []  # no opt-in node on the way yet: nothing looked up
+        steps.append(step(f, steps[-1].state, Input.keys("0"), context))
+        assert asked  # the `sms` opt-in node was reached
+        assert ("Press 1 for SMS" in texts(steps[-1])) is offered
+
+
 def test_message_nodes_record_going_on_to_the_next_node() -> None:
     result = walk(["2"])  # `hi` (a message) says its prompt and goes on to `code`
     went = [(e.node, e.data) for e in result.effects if e.kind is EffectKind.WENT_ON]
