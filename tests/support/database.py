@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from outreach.core.db import session_scope
 from tests.support.app import POSTGRES_URL
 
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -31,3 +35,23 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def another_thread_writing(sessions: sessionmaker[Session]) -> Iterator[None]:
+    """Holds a unit of work (and so the SQLite writer turn) in another thread until the end."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with session_scope(sessions):
+            holding.set()
+            release.wait(30)
+
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(hold)
+        assert holding.wait(10), "the other writer did not start"
+        try:
+            yield
+        finally:
+            release.set()
+            held.result()

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from campaigns.registry.models import Interaction
 from campaigns.sms import service as sms_service
 from outreach.core.context import AppContext
-from outreach.core.db import session_scope
 from tests.support.app import sign
+from tests.support.database import another_thread_writing
 from tests.support.server import serve
 
 NEWS = "+994502000101"  # the demo's AZ-NEWS-XALQ-2027 number: keyword "news"
@@ -74,24 +74,14 @@ def test_while_a_job_writes_the_loop_answers_and_the_sms_waits_its_turn(
     server: httpx.Client, loaded: AppContext
 ) -> None:
     expected = _reply(_post(server, _sms(1)))  # the keyword's reply, answered at once
-    holding, release = threading.Event(), threading.Event()
-
-    def job() -> None:
-        with session_scope(loaded.sessions):  # the writer turn, as a job holds it
-            holding.set()
-            release.wait(10)
-
-    with ThreadPoolExecutor(2) as pool:
-        held = pool.submit(job)
-        assert holding.wait(10)
-        start = time.monotonic()
-        texted = pool.submit(_post, server, _sms(2))
-        time.sleep(0.2)  # the SMS is waiting for the turn now
-        health = server.get("/healthz")
-        health_seconds = time.monotonic() - start
-        time.sleep(HOLD_SECONDS)
-        release.set()
-        held.result()
+    with ThreadPoolExecutor(1) as pool:
+        with another_thread_writing(loaded.sessions):  # the writer turn, as a job holds it
+            start = time.monotonic()
+            texted = pool.submit(_post, server, _sms(2))
+            time.sleep(0.2)  # the SMS is waiting for the turn now
+            health = server.get("/healthz")
+            health_seconds = time.monotonic() - start
+            time.sleep(HOLD_SECONDS)
         answer = texted.result(timeout=30)
     assert health.status_code == 200
     # Not stuck behind the job: an inline wait for the turn would have blocked the loop.

@@ -17,27 +17,14 @@ from outreach.core.db import (
     run_if_writer_free,
     session_scope,
 )
+from tests.support.database import another_thread_writing
 
 
 def test_a_writer_without_a_turn_fails_within_the_lock_timeout(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}", lock_timeout=0.2)
     sessions = make_session_factory(engine)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with session_scope(sessions):
-            holding.set()
-            release.wait(10)
-
-    with ThreadPoolExecutor(1) as pool:
-        held = pool.submit(hold)
-        assert holding.wait(10)
-        try:
-            with pytest.raises(PoolTimeout), session_scope(sessions):
-                pass
-        finally:
-            release.set()
-        held.result()
+    with another_thread_writing(sessions), pytest.raises(PoolTimeout), session_scope(sessions):
+        pass
     with session_scope(sessions) as session:  # the turn is given back
         assert session.execute(text("SELECT 1")).scalar() == 1
     engine.dispose()
@@ -84,22 +71,9 @@ def test_work_runs_in_this_thread_when_the_writer_turn_is_free(tmp_path: Path) -
 def test_work_is_not_run_while_another_thread_writes(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
     sessions = make_session_factory(engine)
-    holding, release = threading.Event(), threading.Event()
     ran: list[bool] = []
-
-    def hold() -> None:
-        with session_scope(sessions):
-            holding.set()
-            release.wait(10)
-
-    with ThreadPoolExecutor(1) as pool:
-        held = pool.submit(hold)
-        assert holding.wait(10)
-        try:
-            assert run_if_writer_free(engine, lambda: ran.append(True)) is NOT_RUN
-        finally:
-            release.set()
-        held.result()
+    with another_thread_writing(sessions):
+        assert run_if_writer_free(engine, lambda: ran.append(True)) is NOT_RUN
     assert ran == []
     assert run_if_writer_free(engine, lambda: "free again") == "free again"
     engine.dispose()
