@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -134,3 +135,24 @@ def test_sigkill_mid_dispatch_then_restart_sends_each_due_message_once(
     final = rows(ctx)
     assert all(r.message_sid for r in final)
     assert len({r.message_sid for r in final}) == len(PEOPLE)
+
+
+def test_the_fake_counts_no_message_whose_body_never_arrived(server: FakeTwilioServer) -> None:
+    # A worker killed between a create's headers and its body leaves half a request: Twilio
+    # creates nothing from it, so the SIGKILL test must not count it as a message either.
+    path = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json"
+    body = b"To=%2B994502000001&From=%2B994125550100&Body=hi"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+        head += "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        sock.sendall(head.encode())  # the headers went out, then the "process" died
+    time.sleep(0.5)  # the fake has read the end of that connection
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+        head += "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n"
+        sock.sendall(head.encode() + body)
+        assert b" 201 " in sock.recv(4096)
+    deadline = time.monotonic() + 5
+    while sum(server.per_to.values()) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dict(server.per_to) == {"+994502000001": 1}
