@@ -145,8 +145,13 @@ def start(ctx: AppContext, heartbeat: Heartbeat | None = None) -> Callable[[], N
         trigger = _apscheduler_trigger(job.trigger)
         scheduler.add_job(run_tick, trigger, id=job.name, max_instances=1, **options)
         if job.at_start:
-            # A separate one-off run, so the job's own runs stay on the shared slots.
-            scheduler.add_job(run_tick, "date", id=f"{job.name}@start", **options)
+            # A separate one-off run, so the job's own runs stay on the shared slots. Not a
+            # "date" job: APScheduler 3 removes a spent one right after submitting it, and a
+            # stop at that moment failed the removal (JobLookupError) and killed its thread.
+            # This one stays scheduled, a century on.
+            once = IntervalTrigger(days=36500, timezone=UTC)
+            now = datetime.now(UTC)
+            scheduler.add_job(run_tick, once, id=f"{job.name}@start", next_run_time=now, **options)
     scheduler.start()
     log.info("background jobs started", extra={"jobs": [job.name for job in declared]})
 

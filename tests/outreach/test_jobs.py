@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -101,3 +103,23 @@ def test_worker_once_runs_every_job_and_says_how_each_went(
     assert all(row.last_success_at is not None for row in ledger.values())
     # --once runs outside the ticks: a scheduled run still gets its own.
     assert all(row.last_tick == -1 for row in ledger.values())
+
+
+def test_the_at_start_run_happens_and_a_stop_right_after_start_kills_no_thread(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = ctx.settings
+    s.dispatch_interval_seconds = 3600  # its slots are far apart: a run now is the at-start one
+    s.callback_retry_seconds, s.rollup_refresh_seconds, s.retention_days = 0, 0, 0
+    assert [job.name for job in jobs.declared_jobs(s)] == [DISPATCH]
+    died: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: died.append(repr(hook.exc_value)))
+    stop = jobs.start(ctx)
+    deadline = time.monotonic() + 10
+    while DISPATCH not in _ledger(ctx) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop()
+    assert DISPATCH in _ledger(ctx), "the at-start run did not happen"
+    for _ in range(20):  # APScheduler 3 used to fail removing a spent one-off job here
+        jobs.start(ctx)()
+    assert died == []
