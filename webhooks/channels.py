@@ -1,5 +1,5 @@
 """What the local-gateway endpoints share: the secret in the URL, the source allow-list, and
-the query string read in the charset the gateway says it used."""
+the query string read in the charset the gateway says it used, and the one inbound path."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request
 
+from campaigns.registry.channels import gateway_of
+from campaigns.registry.enums import Gateway
+from campaigns.sms.service import InboundSms, SmsOutcome, handle_inbound_sms
+from outreach.core.context import AppContext
+from outreach.core.privacy import Address
 from outreach.core.settings import ProxyNetwork
+from webhooks.transaction import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +74,43 @@ def short_field(fields: dict[str, bytes], name: str, *, required: bool = True) -
     if len(value) > MAX_FIELD:
         raise HTTPException(status_code=400, detail=f"field too long: {name}")
     return value
+
+
+def handle_gateway_text(
+    ctx: AppContext,
+    gateway: Gateway,
+    *,
+    sid: str,
+    sender: str,
+    to: str,
+    text: str,
+) -> SmsOutcome | None:
+    """Handles a local gateway's inbound text on the one SMS path (`handle_inbound_sms`).
+
+    404 when `to` is another gateway's number. None when the database failed (logged); the
+    endpoint then answers as its gateway expects (an apology, a 503).
+    """
+    # None: the database failed; handling the message then fails the same way.
+    owner = in_transaction(ctx, lambda session: gateway_of(session, to), failed=lambda _: None)
+    if owner not in (None, gateway):
+        raise HTTPException(status_code=404, detail=f"not a {gateway} number")
+    message = InboundSms(
+        message_sid=sid,
+        sender=Address(number=sender, whatsapp=False),
+        to=Address(number=to, whatsapp=False),
+        body=text,
+        gateway=gateway,
+    )
+
+    def failed(_exc: Exception) -> SmsOutcome | None:
+        log.exception(
+            "gateway message failed",
+            extra={"gateway": str(gateway), "contact": ctx.contact_id(sender)},
+        )
+        return None
+
+    return in_transaction(
+        ctx,
+        lambda session: handle_inbound_sms(session, ctx, message=message, now=ctx.clock()),
+        failed=failed,
+    )

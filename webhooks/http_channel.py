@@ -15,14 +15,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from campaigns.followups.delivery import apply_status
-from campaigns.registry.channels import gateway_of
 from campaigns.registry.enums import Gateway
-from campaigns.sms.service import InboundSms, SmsOutcome, handle_inbound_sms
 from outreach.core.channels import HTTP, HTTP_PREFIX, get_sender
 from outreach.core.deps import CtxDep, get_ctx
 from outreach.core.gateway import GatewayError
-from outreach.core.privacy import Address, international
-from webhooks.channels import MAX_FIELD, MAX_TEXT_BYTES, check_secret
+from outreach.core.privacy import international
+from webhooks.channels import MAX_FIELD, MAX_TEXT_BYTES, check_secret, handle_gateway_text
 from webhooks.fields import ascii_number
 from webhooks.transaction import in_transaction
 
@@ -89,26 +87,13 @@ async def http_mo(request: Request, secret: str) -> HttpMo:
 @router.post("/{secret}/receive")
 def inbound(mo: Annotated[HttpMo, Depends(http_mo)], ctx: CtxDep) -> Response:
     """Records an inbound message; the reply goes out through the aggregator's send API."""
-    # None: the database failed; handling the message then fails too (503 below).
-    gateway = in_transaction(ctx, lambda session: gateway_of(session, mo.to), failed=lambda _: None)
-    if gateway not in (None, Gateway.HTTP):
-        raise HTTPException(status_code=404, detail="not an HTTP-channel number")
-    message = InboundSms(
-        message_sid=SID_PREFIX + mo.message_id,
-        sender=Address(number=mo.sender, whatsapp=False),
-        to=Address(number=mo.to, whatsapp=False),
-        body=mo.text,
-        gateway=Gateway.HTTP,
-    )
-
-    def failed(_exc: Exception) -> SmsOutcome | None:
-        log.exception("http channel message failed", extra={"contact": ctx.contact_id(mo.sender)})
-        return None
-
-    outcome = in_transaction(
+    outcome = handle_gateway_text(
         ctx,
-        lambda session: handle_inbound_sms(session, ctx, message=message, now=ctx.clock()),
-        failed=failed,
+        Gateway.HTTP,
+        sid=SID_PREFIX + mo.message_id,
+        sender=mo.sender,
+        to=mo.to,
+        text=mo.text,
     )
     if outcome is None:
         return JSONResponse({"ok": False}, status_code=503)

@@ -15,19 +15,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from campaigns.followups.delivery import apply_status
-from campaigns.registry.channels import gateway_of
 from campaigns.registry.enums import Gateway
-from campaigns.sms.service import InboundSms, SmsOutcome, handle_inbound_sms
 from outreach.core.channels import KANNEL_PREFIX
 from outreach.core.deps import CtxDep, get_ctx
 from outreach.core.kannel import dlr_status
-from outreach.core.privacy import Address, international
+from outreach.core.privacy import international
 from outreach.core.smstext import encode
 from webhooks.channels import (
     MAX_TEXT_BYTES,
     check_secret,
     check_source,
     decode_text,
+    handle_gateway_text,
     raw_query,
     short_field,
 )
@@ -88,29 +87,13 @@ def kannel_reply(text: str | None) -> Response:
 @router.post("/{secret}/mo", operation_id="kannel_mo_post")
 def inbound(mo: Annotated[KannelMo, Depends(kannel_mo)], ctx: CtxDep) -> Response:
     """Answers an MO text to a Kannel number with the campaign's reply (as the HTTP body)."""
-    # None: the database failed; handling the message then apologises (below).
-    gateway = in_transaction(ctx, lambda session: gateway_of(session, mo.to), failed=lambda _: None)
-    if gateway not in (None, Gateway.KANNEL):
-        raise HTTPException(status_code=404, detail="not a Kannel number")
-    message = InboundSms(
-        message_sid=SID_PREFIX + mo.message_id,
-        sender=Address(number=mo.sender, whatsapp=False),
-        to=Address(number=mo.to, whatsapp=False),
-        body=mo.text,
-        gateway=Gateway.KANNEL,
-    )
-
-    def apologise(_exc: Exception) -> SmsOutcome | None:
-        log.exception(
-            "kannel mo failed; apologised to the sender",
-            extra={"contact": ctx.contact_id(message.sender.number)},
-        )
-        return None
-
-    outcome = in_transaction(
+    outcome = handle_gateway_text(
         ctx,
-        lambda session: handle_inbound_sms(session, ctx, message=message, now=ctx.clock()),
-        failed=apologise,
+        Gateway.KANNEL,
+        sid=SID_PREFIX + mo.message_id,
+        sender=mo.sender,
+        to=mo.to,
+        text=mo.text,
     )
     return kannel_reply(APOLOGY if outcome is None else outcome.reply)
 
