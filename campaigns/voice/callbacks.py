@@ -25,7 +25,6 @@ from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 from outreach.core.gateway import GatewayError, get_gateway
 from outreach.core.logs import event
-from outreach.core.privacy import country_of
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def record_missed_call(
     session: Session, ctx: AppContext, *, line: Line, call_sid: str, caller: str, now: datetime
 ) -> int | None:
     """Stores a missed call; returns the callback id to place, or None (limited or a retry)."""
-    contact = ctx.contact_id(caller)
+    contact, country = ctx.identify(caller)
     campaign_id = line.campaign.id if line.campaign is not None else None
     if session.scalar(select(CallCallback.id).where(CallCallback.missed_call_sid == call_sid)):
         return None
@@ -87,7 +86,7 @@ def record_missed_call(
                     attribution=Attribution.NUMBER,
                     number=line.number,
                     contact_id=contact,
-                    country=country_of(caller),
+                    country=country,
                     created_at=now,
                     external_sid=call_sid,
                 )

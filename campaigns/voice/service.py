@@ -41,7 +41,6 @@ from ivr_flows.model import Flow, Issue, NodeKind
 from outreach.core.context import AppContext
 from outreach.core.logs import event
 from outreach.core.metrics import CALLS_STARTED, count_on_commit
-from outreach.core.privacy import country_of
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ def start_call(
     render: Renderer,
 ) -> str | None:
     """Creates the call record, runs the flow's first step and returns its TwiML."""
-    contact = ctx.contact_id(caller)
+    contact, country = ctx.identify(caller)
     existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if existing is not None:
         return _retried(existing, contact)
@@ -138,7 +137,7 @@ def start_call(
         direction=direction,
         number=line.number,
         contact_id=contact,
-        country=country_of(caller),
+        country=country,
         attribution=attribution.value,
         state={},
         results={},

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.core.db import make_engine, make_session_factory, utcnow
 from outreach.core.gateway import TwilioGateway
-from outreach.core.privacy import NumberVault, contact_id
+from outreach.core.privacy import NumberVault, contact_id, identify
 from outreach.core.settings import Settings
 
 
@@ -44,3 +44,7 @@ class AppContext:
 
     def contact_id(self, number: str) -> str:
         return contact_id(number, self.settings.hash_key)
+
+    def identify(self, number: str) -> tuple[str, str | None]:
+        """(contact id, ISO country) of a number: what an interaction row keeps of it."""
+        return identify(number, self.settings.hash_key)

@@ -36,19 +36,33 @@ class Address:
 
 def contact_id(number: str, key: str) -> str:
     """Returns the anonymous contact id: HMAC-SHA256 of the normalised number under the key."""
-    normalized = normalize_number(number) or number.strip()
-    return hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+    return identify(number, key)[0]
+
+
+def identify(number: str, key: str) -> tuple[str, str | None]:
+    """Returns (contact id, ISO country) of a number, parsing it once for both."""
+    parsed = _parse(number)
+    normalized = _e164(parsed) or number.strip()
+    contact = hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+    return contact, None if parsed is None else phonenumbers.region_code_for_number(parsed)
+
+
+def _parse(raw: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _e164(parsed: phonenumbers.PhoneNumber | None) -> str | None:
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_number(raw: str) -> str | None:
     """Returns the E.164 form of a number, or None if it is not a valid phone number."""
-    try:
-        parsed = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return _e164(_parse(raw))
 
 
 def is_valid_number(raw: str) -> bool:
@@ -60,11 +74,8 @@ def is_valid_number(raw: str) -> bool:
 
 def country_of(number: str) -> str | None:
     """Returns the ISO country code of a number, or None; the number itself is not kept."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.region_code_for_number(parsed)
+    parsed = _parse(number)
+    return None if parsed is None else phonenumbers.region_code_for_number(parsed)
 
 
 class NumberVault:
