@@ -61,11 +61,9 @@ def is_command_word(settings: Settings, word: str, body: str | None = None) -> b
     with nothing to undo (the SMS path then needs no savepoint).
     """
     norm = normalize_keyword(word)
-    if not norm:
+    if not norm or norm not in _command_words(settings.opt_out_words, settings.opt_in_words):
         return False
-    if body is not None and sum(1 for token in body.split() if normalize_keyword(token)) != 1:
-        return False
-    return norm in _command_words(settings.opt_out_words, settings.opt_in_words)
+    return body is None or sum(1 for token in body.split() if normalize_keyword(token)) == 1
 
 
 @lru_cache(maxsize=8)

@@ -67,13 +67,22 @@ def folded_common_words(language: str) -> frozenset[str]:
     return frozenset(filter(None, (normalize_keyword(w) for w in get_stop_words(language))))
 
 
+@lru_cache(maxsize=4096)
+def keyword_forms(keyword: str) -> tuple[str, str]:
+    """(exact, folded) forms of a campaign keyword, kept: keywords are few and change rarely.
+
+    For campaign keywords only, never a message's words (a cache would keep what people wrote).
+    """
+    return exact_keyword(keyword), normalize_keyword(keyword)
+
+
 def keyword_accepts(
     *, keyword: str, language: str, languages: Iterable[str], word: MessageWord
 ) -> bool:
     """Whether a keyword whose folded form equals the word's answers this message."""
-    if exact_keyword(keyword) == word.exact or word.alone:
+    exact, folded = keyword_forms(keyword)
+    if exact == word.exact or word.alone:
         return True
-    folded = normalize_keyword(keyword)
     others = [str(other) for other in languages if other != language]
     return not any(folded in folded_common_words(other) for other in others)
 

@@ -22,16 +22,16 @@ from campaigns.registry.cache import (
 from campaigns.registry.enums import Attribution, Channel, Gateway, InteractionKind
 from campaigns.registry.keywords import (
     display_upper,
-    exact_keyword,
     first_word,
     guess_language,
     keyword_accepts,
+    keyword_forms,
     message_word,
 )
 from campaigns.registry.models import Interaction
 from outreach.core.context import AppContext
 from outreach.core.logs import event
-from outreach.core.privacy import Address, country_of
+from outreach.core.privacy import Address
 
 log = logging.getLogger(__name__)
 
@@ -93,15 +93,15 @@ def handle_inbound_sms(
     enrolment) has side effects before that insert, so it runs in a savepoint that a copy
     undoes whole; a keyword or an unmatched text writes nothing else and needs none.
     """
-    contact = ctx.contact_id(message.sender.number)
+    contact, country = ctx.identify(message.sender.number)
     previous = _by_sid(session, message.message_sid, contact)
     if previous is not None:
         return _again(previous)
     try:
         if is_command_word(ctx.settings, first_word(message.body), message.body):
             with session.begin_nested():
-                return _answer(session, ctx, message=message, contact=contact, now=now)
-        return _answer(session, ctx, message=message, contact=contact, now=now)
+                return _answer(session, ctx, message=message, caller=(contact, country), now=now)
+        return _answer(session, ctx, message=message, caller=(contact, country), now=now)
     except (IntegrityError, _RecordedFirst):
         existing = _by_sid(session, message.message_sid, contact)
         if existing is None:
@@ -119,17 +119,22 @@ def _again(previous: tuple[int, str | None]) -> SmsOutcome:
 
 
 def _answer(
-    session: Session, ctx: AppContext, *, message: InboundSms, contact: str, now: datetime
+    session: Session,
+    ctx: AppContext,
+    *,
+    message: InboundSms,
+    caller: tuple[str, str | None],
+    now: datetime,
 ) -> SmsOutcome:
     word = first_word(message.body)
 
     # Commands (STOP, HELP, YES…) come before keywords; the follow-up layer answers them.
-    command = _command(session, ctx, message=message, contact=contact, word=word, now=now)
+    command = _command(session, ctx, message=message, word=word, now=now)
     if command is not None:
         return _record(
             session,
             message=message,
-            contact=contact,
+            caller=caller,
             now=now,
             reply=command.reply,
             kind=command.kind,
@@ -146,7 +151,7 @@ def _answer(
         return _record(
             session,
             message=message,
-            contact=contact,
+            caller=caller,
             now=now,
             reply=reply,
             kind=InteractionKind.KEYWORD,
@@ -159,7 +164,7 @@ def _answer(
     return _record(
         session,
         message=message,
-        contact=contact,
+        caller=caller,
         now=now,
         reply=reply,
         kind=InteractionKind.UNMATCHED,
@@ -175,7 +180,6 @@ def _command(
     ctx: AppContext,
     *,
     message: InboundSms,
-    contact: str,
     word: str,
     now: datetime,
 ) -> CommandReply | None:
@@ -212,7 +216,7 @@ def match_keyword(
     if word is None:
         return None
     candidates = keyword_candidates(session, number=number, folded=word.folded)
-    exact = [(k, c) for k, c in candidates if exact_keyword(k.keyword) == word.exact]
+    exact = [(k, c) for k, c in candidates if keyword_forms(k.keyword)[0] == word.exact]
     for keyword, campaign in exact or candidates:
         if keyword_accepts(
             keyword=keyword.keyword,
@@ -250,7 +254,7 @@ def _record(
     session: Session,
     *,
     message: InboundSms,
-    contact: str,
+    caller: tuple[str, str | None],
     now: datetime,
     reply: str | None,
     kind: InteractionKind,
@@ -259,6 +263,7 @@ def _record(
     keyword: str | None,
     attribution: Attribution,
 ) -> SmsOutcome:
+    contact, country = caller
     connection = session.connection()
     values = {
         "campaign_id": campaign_id,
@@ -270,7 +275,7 @@ def _record(
         "keyword": keyword,
         "language": language,
         "contact_id": contact,
-        "country": country_of(message.sender.number),
+        "country": country,
         "created_at": now,
         "external_sid": message.message_sid,
         "reply": (reply or None) and reply[:MAX_REPLY],
