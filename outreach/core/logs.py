@@ -12,7 +12,12 @@ from pythonjsonlogger.json import JsonFormatter
 
 from outreach.core.privacy import scrub
 
-_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# Set on a record once ScrubbingFilter has masked it: a second pass (the uvicorn.access
+# logger's filter, then the handler's; the formatter's whole-line scrub) has nothing left.
+# The value is this module's own object, so `extra={SCRUBBED: True}` cannot skip the mask.
+SCRUBBED = "_outreach_scrubbed"
+_MASKED = object()
+_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", SCRUBBED}
 _MAX_DEPTH = 4
 _exceptions = logging.Formatter()
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -41,6 +46,8 @@ class ScrubbingFilter(logging.Filter):
     since its arguments (a number-shaped sid, a message quoting a number) are not masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, SCRUBBED, None) is _MASKED:
+            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string must not drop the record (or leak its args)
@@ -57,6 +64,7 @@ class ScrubbingFilter(logging.Filter):
         for name, value in list(vars(record).items()):
             if name not in _RESERVED:
                 setattr(record, name, scrub_value(value))
+        setattr(record, SCRUBBED, _MASKED)
         return True
 
 
@@ -76,7 +84,8 @@ def scrub_value(value: Any, depth: int = 0) -> Any:
 
 
 class KeyValueFormatter(logging.Formatter):
-    """Formats `msg key=value …` from the record's extra fields; the whole line is scrubbed."""
+    """Formats `msg key=value …` from the record's extra fields; the whole line is scrubbed
+    unless ScrubbingFilter already masked every part of it (message, fields, exception)."""
 
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
@@ -86,7 +95,7 @@ class KeyValueFormatter(logging.Formatter):
                 f"{k}={json.dumps(v, default=str, ensure_ascii=False)}" for k, v in extras.items()
             )
             base = f"{base} {pairs}"
-        return scrub(base)
+        return base if getattr(record, SCRUBBED, None) is _MASKED else scrub(base)
 
 
 class ScrubbingJsonFormatter(JsonFormatter):

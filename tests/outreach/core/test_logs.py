@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from outreach.core.logs import setup_logging
+from outreach.core import logs
+from outreach.core.logs import SCRUBBED, setup_logging
 from tests.support.privacy_scan import variants
 
 NUMBER = "+994501234567"
@@ -106,3 +107,45 @@ def test_handlers_after_ours_see_the_masked_record(stderr: io.StringIO) -> None:
     (record,) = seen
     _assert_masked(logging.Formatter().format(record) + str(vars(record)))
     assert record.exc_info is None and record.exc_text and "RuntimeError" in record.exc_text
+
+
+def test_a_record_claiming_to_be_masked_is_masked(stderr: io.StringIO) -> None:
+    # The filter marks what it masked so that later passes skip it; a caller's own field of
+    # that name is not the mark.
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    root = logging.getLogger()
+    keep = Keep()
+    root.addHandler(keep)  # after the service's handler: it sees the record as masked
+    try:
+        logging.getLogger("outreach.test").info(
+            "text from %s", NUMBER, extra={SCRUBBED: True, "to": NUMBER}
+        )
+    finally:
+        root.removeHandler(keep)
+    _assert_masked(stderr.getvalue())
+    (record,) = seen
+    _assert_masked(record.getMessage() + str(record.to))  # type: ignore[attr-defined]
+
+
+def test_an_access_log_record_is_masked_once(
+    stderr: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn.access has the filter of its own and the handler's: one record, one pass.
+    calls: list[str] = []
+    real = logs.scrub
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(logs, "scrub", counting)
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST", f"/x?to={NUMBER}", "1.1", 200
+    )
+    _assert_masked(stderr.getvalue())
+    assert len(calls) == 1, calls
