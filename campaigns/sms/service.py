@@ -90,18 +90,20 @@ def handle_inbound_sms(
     The message's log row is inserted with ON CONFLICT DO NOTHING on the unique (sid,
     sender) key. A copy racing this one (PostgreSQL) waits on that key until the first copy
     commits, inserts nothing and answers with the first copy's reply. A command (STOP, an
-    enrolment) has side effects before that insert, so it runs in a savepoint that a copy
-    undoes whole; a keyword or an unmatched text writes nothing else and needs none.
+    enrolment) has side effects before that insert, so a retried command is looked up first
+    and a new one runs in a savepoint that a copy undoes whole. A keyword or an unmatched text
+    writes nothing but that row: its insert is the look-up (nothing inserted: a copy).
     """
     contact, country = ctx.identify(message.sender.number)
-    previous = _by_sid(session, message.message_sid, contact)
-    if previous is not None:
-        return _again(previous)
+    caller = (contact, country)
     try:
         if is_command_word(ctx.settings, first_word(message.body), message.body):
+            previous = _by_sid(session, message.message_sid, contact)
+            if previous is not None:
+                return _again(previous)
             with session.begin_nested():
-                return _answer(session, ctx, message=message, caller=(contact, country), now=now)
-        return _answer(session, ctx, message=message, caller=(contact, country), now=now)
+                return _answer(session, ctx, message=message, caller=caller, now=now)
+        return _answer(session, ctx, message=message, caller=caller, now=now)
     except (IntegrityError, _RecordedFirst):
         existing = _by_sid(session, message.message_sid, contact)
         if existing is None:

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
 from campaigns.registry.models import Campaign, Interaction
@@ -121,6 +121,49 @@ def test_retried_message_sid_is_counted_once_with_the_same_answer(
     second = reply_of(signed_post(client, "/twilio/sms", sms("iş")))
     assert first == second
     assert len(interactions(loaded)) == 1
+
+
+def test_a_new_keyword_text_is_one_insert_and_no_lookup_of_its_sid(
+    client: Any, loaded: AppContext
+) -> None:
+    # Its insert (ON CONFLICT DO NOTHING) finds a copy; a read before it would be wasted.
+    statements: list[str] = []
+
+    def keep(*args: Any) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    event.listen(loaded.engine, "before_cursor_execute", keep)
+    try:
+        first = reply_of(signed_post(client, "/twilio/sms", sms("iş")))
+        new_message = list(statements)
+        statements.clear()
+        again = reply_of(signed_post(client, "/twilio/sms", sms("iş")))
+    finally:
+        event.remove(loaded.engine, "before_cursor_execute", keep)
+    touching = [s for s in new_message if "interactions" in s]
+    assert len(touching) == 1 and touching[0].startswith("INSERT INTO interactions"), touching
+    # The copy's insert inserts nothing; then its first answer is read and given again.
+    assert [s.split()[0] for s in statements if "interactions" in s] == ["INSERT", "SELECT"]
+    assert again == first and len(interactions(loaded)) == 1
+
+
+def test_a_retried_stop_is_looked_up_before_anything_is_done_again(
+    client: Any, loaded: AppContext
+) -> None:
+    first = reply_of(signed_post(client, "/twilio/sms", sms("STOP", sid="SM" + "5" * 32)))
+    statements: list[str] = []
+
+    def keep(*args: Any) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    event.listen(loaded.engine, "before_cursor_execute", keep)
+    try:
+        again = reply_of(signed_post(client, "/twilio/sms", sms("STOP", sid="SM" + "5" * 32)))
+    finally:
+        event.remove(loaded.engine, "before_cursor_execute", keep)
+    assert again == first and len(interactions(loaded)) == 1
+    writes = [s for s in statements if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == [], writes
 
 
 def test_unknown_word_gets_a_helpful_default_reply_and_is_unattributed(
