@@ -24,8 +24,9 @@ from outreach.core.context import AppContext
 from outreach.core.scheduling import JobRun
 from tests.support.app import sign
 from tests.support.fake_twilio_server import FakeTwilioServer
+from tests.support.ports import free_port
 from tests.support.reports import add_interactions
-from tests.support.services import free_port, healthy, process_env, start, stop, wait_for
+from tests.support.services import healthy, process_env, start, stop, wait_for
 from tests.support.voice import CALLER, TV
 
 BAKU = ZoneInfo("Asia/Baku")

@@ -28,7 +28,7 @@ from outreach.core.db import upgrade_schema
 from outreach.core.settings import Settings
 from outreach.web.auth.models import Role
 from tests.support.app import DEMO_FILE, ROOT
-from tests.support.prism import free_port
+from tests.support.ports import free_port
 from tests.support.reports import PASSWORD, make_user
 
 CHROMIUM = "/usr/bin/chromium"

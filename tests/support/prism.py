@@ -7,7 +7,6 @@ is absent.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.app import ROOT
+from tests.support.ports import free_port
 
 PRISM_BIN = ROOT / "node_modules" / ".bin" / "prism"
 TWILIO_SPEC = (
@@ -35,12 +35,6 @@ needs_prism = [
     pytest.mark.prism,
     pytest.mark.skipif(not (PRISM_BIN.exists() and TWILIO_SPEC.exists()), reason=SKIP_REASON),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Prism:

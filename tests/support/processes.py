@@ -22,7 +22,7 @@ import httpx
 
 from outreach.core.settings import Settings, env_name
 from tests.support.app import ROOT
-from tests.support.prism import free_port
+from tests.support.ports import free_port
 
 DEADLINE_SECONDS = 90  # an upper bound for polling on a loaded 2-core machine, not an assertion
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")

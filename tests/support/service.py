@@ -17,6 +17,7 @@ import httpx
 from cryptography.fernet import Fernet
 
 from tests.support.app import PUBLIC_URL, ROOT, TEST_TOKEN
+from tests.support.ports import free_port
 
 
 @dataclass
@@ -34,12 +35,6 @@ def _status_kib(pid: int, key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1])
     raise AssertionError(f"no {key} for pid {pid}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

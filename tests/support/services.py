@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,12 +19,6 @@ from outreach.core.settings import Settings
 from tests.support.app import POSTGRES_URL
 
 DEADLINE_SECONDS = 90  # an upper bound for polling, not a timing assertion
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def process_env(settings: Settings, **overrides: str) -> dict[str, str]:

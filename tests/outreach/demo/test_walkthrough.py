@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.app import ROOT
-from tests.support.prism import free_port
+from tests.support.ports import free_port
 from tests.support.reports import csrf_of
 
 OUTREACH = str(Path(sys.executable).with_name("outreach"))

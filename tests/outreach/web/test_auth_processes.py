@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -28,16 +27,11 @@ from outreach.core.db import upgrade_schema
 from outreach.web.auth.models import Role
 from tests.support.app import make_settings
 from tests.support.database import BACKENDS, fresh_database
+from tests.support.ports import free_port
 from tests.support.reports import PASSWORD, make_user
 
 OUTREACH = Path(sys.executable).parent / "outreach"
 WRONG = "not the password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -63,7 +57,7 @@ def servers(
         upgrade_schema(ctx.engine)
         procs, bases = [], []
         for n in range(2):
-            port = _free_port()
+            port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = {
                 **os.environ,
