@@ -30,7 +30,7 @@ from campaigns.registry.models import Interaction
 from campaigns.reports import rollups
 from campaigns.reports.models import RollupState
 from campaigns.reports.sources.base import hour_of
-from campaigns.voice.models import Call, CallbackStatus, CallCallback, CallEvent
+from campaigns.voice.models import OPEN_CALLBACKS, Call, CallCallback, CallEvent
 from outreach.core.logs import event
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def _targets(cutoff: datetime, water: dict[str, int]) -> list[tuple[str, Any, Co
         (
             "call_callbacks",
             CallCallback,
-            and_(CallCallback.created_at < cutoff, CallCallback.status != CallbackStatus.PENDING),
+            and_(CallCallback.created_at < cutoff, CallCallback.status.not_in(OPEN_CALLBACKS)),
         ),
         (
             "interactions",

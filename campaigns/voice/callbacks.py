@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
 from campaigns.registry.models import Interaction
 from campaigns.voice.lines import Line
-from campaigns.voice.models import CallbackStatus, CallCallback
+from campaigns.voice.models import OPEN_CALLBACKS, CallbackStatus, CallCallback
 from outreach.core.context import AppContext
 from outreach.core.db import session_scope
 from outreach.core.gateway import GatewayError, get_gateway
@@ -98,41 +98,95 @@ def record_missed_call(
 
 
 def place_callback(ctx: AppContext, callback_id: int) -> CallbackStatus | None:
-    """Places a pending callback through the gateway; erases the number once done for good."""
+    """Places a pending callback through the gateway; erases the number once done for good.
 
+    Three steps, none holding a transaction across the network: the callback is claimed
+    (status "placing", a lease, one attempt more) and committed; the gateway is called; its
+    answer is recorded. On SQLite a transaction is the database's one write lock, which every
+    webhook would otherwise have waited on for as long as the gateway took. A worker that dies
+    between the claim and the record leaves a claim that `retry_pending_callbacks` places
+    again once its lease is over: at least once, as the follow-up outbox.
+    """
+    claim = _claim(ctx, callback_id)
+    if claim is None:
+        return None
+    sealed, from_number, attempts = claim
     base = ctx.settings.public_url.rstrip("/")
+    try:
+        number = ctx.vault.open(sealed)
+    except ValueError:
+        # The sealed number cannot be opened (key changed): nothing can be done with it.
+        return _record(ctx, callback_id, CallbackStatus.FAILED, error="key")
+    try:
+        sid = gateway_of(ctx).place_call(
+            to=number,
+            from_=from_number,
+            url=f"{base}/twilio/voice",
+            status_callback=f"{base}/twilio/voice/status",
+        )
+    except GatewayError as exc:
+        final = exc.permanent or attempts >= ctx.settings.send_max_attempts
+        status = CallbackStatus.FAILED if final else CallbackStatus.PENDING
+        return _record(ctx, callback_id, status, error=str(exc.code or exc.status or "error"))
+    return _record(ctx, callback_id, CallbackStatus.PLACED, call_sid=sid)
+
+
+def _claim(ctx: AppContext, callback_id: int) -> tuple[str, str, int] | None:
+    """Claims a callback to place: (sealed number, our number, attempts), or None if it is
+    not open, or another worker's claim on it is still within its lease."""
+    now = ctx.clock()
     with session_scope(ctx.sessions) as session:
         row = session.get(CallCallback, callback_id, with_for_update=True)
-        if row is None or row.status != CallbackStatus.PENDING or not row.sealed_number:
+        if row is None or not row.sealed_number or not _claimable(row, now):
             return None
-        row.attempts += 1
-        try:
-            number = ctx.vault.open(row.sealed_number)
-            sid = gateway_of(ctx).place_call(
-                to=number,
-                from_=row.from_number,
-                url=f"{base}/twilio/voice",
-                status_callback=f"{base}/twilio/voice/status",
-            )
-        except GatewayError as exc:
-            final = exc.permanent or row.attempts >= ctx.settings.send_max_attempts
-            row.error = str(exc.code or exc.status or "error")[:64]
-            if final:
-                row.status, row.sealed_number = CallbackStatus.FAILED, None
+        row.status, row.attempts = CallbackStatus.PLACING, row.attempts + 1
+        row.claimed_until = now + timedelta(seconds=max(1, ctx.settings.dispatch_lease_seconds))
+        return row.sealed_number, row.from_number, row.attempts
+
+
+def _claimable(row: CallCallback, now: datetime) -> bool:
+    if row.status == CallbackStatus.PENDING:
+        return True
+    lease = row.claimed_until
+    return row.status == CallbackStatus.PLACING and (lease is None or lease <= now)
+
+
+def _record(
+    ctx: AppContext,
+    callback_id: int,
+    status: CallbackStatus,
+    *,
+    error: str | None = None,
+    call_sid: str | None = None,
+) -> CallbackStatus | None:
+    """Records the gateway's answer on a claimed callback (pending again, placed or failed)."""
+    with session_scope(ctx.sessions) as session:
+        row = session.get(CallCallback, callback_id, with_for_update=True)
+        if row is None or row.status != CallbackStatus.PLACING:
+            # Given up (expired) meanwhile, or another worker's claim ended it first.
+            log.warning("callback outcome not recorded", extra={"callback": callback_id})
+            return None if row is None else CallbackStatus(row.status)
+        row.status, row.claimed_until = status, None
+        if status != CallbackStatus.PENDING:
+            row.sealed_number = None  # placed or failed for good: the number is erased
+        if error is not None:
+            row.error = error[:64]
+        if status == CallbackStatus.PLACED:
+            assert call_sid is not None
+            row.call_sid, row.placed_at = call_sid, ctx.clock()
+            event(log, "callback placed", contact=row.contact_id, call=call_sid[:64])
+        elif error == "key":
+            log.warning("callback number unreadable", extra={"contact": row.contact_id})
+        else:
             log.warning(
                 "callback not placed",
-                extra={"contact": row.contact_id, "final": final, "code": exc.code},
+                extra={
+                    "contact": row.contact_id,
+                    "final": status == CallbackStatus.FAILED,
+                    "code": row.error,
+                },
             )
-            return row.status
-        except ValueError:
-            # The sealed number cannot be opened (key changed): nothing can be done with it.
-            row.status, row.sealed_number, row.error = CallbackStatus.FAILED, None, "key"
-            log.warning("callback number unreadable", extra={"contact": row.contact_id})
-            return row.status
-        row.status, row.sealed_number = CallbackStatus.PLACED, None
-        row.call_sid, row.placed_at = sid, ctx.clock()
-        event(log, "callback placed", contact=row.contact_id, call=sid[:64])
-        return row.status
+        return status
 
 
 # Twilio's CallStatus of a placed callback -> what it means for the callback.
@@ -164,19 +218,21 @@ def record_callback_status(
 
 
 def retry_pending_callbacks(ctx: AppContext) -> int:
-    """Tries pending callbacks again and gives up stale ones (erasing them); returns tries."""
-    cutoff = ctx.clock() - CALLBACK_EXPIRY
+    """Tries open callbacks again (pending ones, and claims whose worker died past the lease)
+    and gives up stale ones (erasing them); returns tries."""
+    now = ctx.clock()
+    cutoff = now - CALLBACK_EXPIRY
     with session_scope(ctx.sessions) as session:
-        pending = select(CallCallback).where(CallCallback.status == CallbackStatus.PENDING)
-        for row in session.scalars(pending.where(CallCallback.created_at < cutoff)):
-            row.status, row.sealed_number, row.error = CallbackStatus.FAILED, None, "expired"
-        ids = list(
-            session.scalars(
-                select(CallCallback.id)
-                .where(CallCallback.status == CallbackStatus.PENDING)
-                .where(CallCallback.created_at >= cutoff)
-            )
-        )
+        open_rows = select(CallCallback).where(CallCallback.status.in_(OPEN_CALLBACKS))
+        ids = []
+        for row in session.scalars(open_rows.with_for_update()):
+            if not _claimable(row, now):
+                continue  # being placed right now, within its lease
+            if row.created_at < cutoff:
+                row.status, row.sealed_number, row.error = CallbackStatus.FAILED, None, "expired"
+                row.claimed_until = None
+            else:
+                ids.append(row.id)
     for callback_id in ids:
         place_callback(ctx, callback_id)
     return len(ids)

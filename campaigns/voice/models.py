@@ -36,6 +36,10 @@ class CallEventKind(StrEnum):
 
 class CallbackStatus(StrEnum):
     PENDING = "pending"
+    # Claimed by one worker until claimed_until, committed before the gateway is called (no
+    # transaction is held across the network call); a claim that outlived its lease (the
+    # worker died mid-call) is placed again.
+    PLACING = "placing"
     PLACED = "placed"
     FAILED = "failed"  # never placed (gateway refused it, or gave up)
     LIMITED = "limited"  # over the per-caller daily limit: nothing placed, no number kept
@@ -47,6 +51,8 @@ class CallbackStatus(StrEnum):
     CANCELED = "canceled"
 
 
+# Callbacks still to place: the caller's number is kept sealed while one is open.
+OPEN_CALLBACKS = frozenset({CallbackStatus.PENDING, CallbackStatus.PLACING})
 # Placed callbacks that never reached the caller (reports count these as unanswered).
 UNANSWERED_CALLBACKS = frozenset(
     {
@@ -139,3 +145,4 @@ class CallCallback(Base):
     error: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     placed_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]

@@ -23,7 +23,7 @@ from campaigns.reports import rollups, service
 from campaigns.reports.filters import ReportFilter
 from campaigns.retention.service import purge
 from campaigns.retention.tasks import PURGE, purge_once
-from campaigns.voice.models import Call, CallEvent
+from campaigns.voice.models import Call, CallCallback, CallEvent
 from outreach import jobs
 from outreach.core.context import AppContext
 from outreach.core.scheduling import DailyAt
@@ -195,3 +195,23 @@ def test_the_daily_purge_is_off_without_the_scheduler_or_with_zero_days(
     stop = jobs.start_in_service(ctx)
     assert stop is not None
     stop()
+
+
+def test_an_open_callback_survives_and_a_done_one_goes(loaded: AppContext) -> None:
+    long_ago = CUTOFF - timedelta(days=30)
+    with loaded.sessions.begin() as session:
+        for sid, status in (("CA1", "pending"), ("CA2", "placing"), ("CA3", "placed")):
+            session.add(
+                CallCallback(
+                    missed_call_sid=sid,
+                    contact_id="c" * 64,
+                    from_number="+994125550103",
+                    sealed_number=None if status == "placed" else "sealed",
+                    status=status,
+                    created_at=long_ago,
+                )
+            )
+    _purge(loaded)
+    with loaded.sessions() as session:
+        kept = sorted(session.scalars(select(CallCallback.status)))
+    assert kept == ["pending", "placing"]

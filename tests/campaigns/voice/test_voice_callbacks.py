@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from campaigns.registry.models import Interaction
-from campaigns.voice.callbacks import retry_pending_callbacks
+from campaigns.voice.callbacks import place_callback, retry_pending_callbacks
 from campaigns.voice.models import UNANSWERED_CALLBACKS, Call, CallCallback
 from outreach.core.context import AppContext
 from outreach.core.gateway import GatewayError
@@ -201,3 +204,83 @@ def test_a_ringing_callback_stays_placed(phone: TestClient, loaded: AppContext) 
     assert callback_status(phone, row, "ringing") == 204
     [row] = callbacks(loaded)
     assert row.status == "placed"
+
+
+class ProbingGateway(FakeGateway):
+    """While it places a call, checks from another thread that nothing holds a lock: an
+    UPDATE of the callback's own row (PostgreSQL: its row lock; SQLite: the write lock)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.seen: list[tuple[str, bool]] = []
+
+    def place_call(self, **kw: Any) -> str:
+        callback_id = callbacks(self.ctx)[-1].id
+        with self.ctx.sessions() as session:
+            status = session.scalar(
+                select(CallCallback.status).where(CallCallback.id == callback_id)
+            )
+        done = threading.Event()
+
+        def probe() -> None:
+            with self.ctx.sessions.begin() as session:
+                session.execute(
+                    update(CallCallback)
+                    .where(CallCallback.id == callback_id)
+                    .values(error=CallCallback.error)
+                )
+            done.set()
+
+        thread = threading.Thread(target=probe, daemon=True)
+        thread.start()
+        self.seen.append((str(status), done.wait(timeout=3)))
+        thread.join()
+        return super().place_call(**kw)
+
+
+def test_no_transaction_is_held_while_the_gateway_places_the_call(
+    client: TestClient, loaded: AppContext
+) -> None:
+    gateway = ProbingGateway(loaded)
+    loaded.gateway, loaded.clock = gateway, lambda: OPEN
+    Caller(client, TV).start()
+    # The claim was committed before the call, and another writer did not wait for it.
+    assert gateway.seen == [("placing", True)]
+    [row] = callbacks(loaded)
+    assert row.status == "placed" and row.sealed_number is None and row.claimed_until is None
+
+
+def test_a_claim_is_placed_again_only_once_its_lease_is_over(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    gateway.error = GatewayError("timeout", status=503, permanent=False)
+    Caller(phone, TV).start()
+    gateway.error = None
+    [row] = callbacks(loaded)
+    lease = timedelta(seconds=loaded.settings.dispatch_lease_seconds)
+    with loaded.sessions.begin() as session:  # a worker claimed it, then died mid-call
+        claimed = session.get(CallCallback, row.id)
+        assert claimed is not None
+        claimed.status, claimed.claimed_until = "placing", OPEN + lease
+    assert retry_pending_callbacks(loaded) == 0  # its lease still runs
+    assert len(gateway.calls) == 1
+    loaded.clock = lambda: OPEN + lease + timedelta(seconds=1)
+    assert retry_pending_callbacks(loaded) == 1
+    [row] = callbacks(loaded)
+    assert row.status == "placed" and row.sealed_number is None and len(gateway.calls) == 2
+
+
+def test_twenty_workers_place_one_callback_once(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    gateway.error = GatewayError("timeout", status=503, permanent=False)
+    Caller(phone, TV).start()
+    gateway.error = None
+    [row] = callbacks(loaded)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(lambda _: place_callback(loaded, row.id), range(20)))
+    assert len(gateway.calls) == 2  # the first (failed) try, then one of the twenty
+    assert sorted(map(str, outcomes)).count("placed") == 1
+    [row] = callbacks(loaded)
+    assert row.status == "placed" and row.attempts == 2
