@@ -12,8 +12,13 @@ from cryptography.fernet import Fernet, InvalidToken
 
 WHATSAPP_PREFIX = "whatsapp:"
 # E.164-looking numbers (what Twilio sends), spaced or not, and bare runs of 9-15 digits.
-# Dates, times and IP addresses are left alone.
-_PHONE_LIKE = re.compile(r"\+\d[\d \-()]{6,}\d|(?<![\d.:])\d{9,15}(?![\d.:])")
+# Dates, times and IP addresses are left alone, and so is a whole 64-digit hex token with a
+# letter in it (a contact id: an HMAC; no phone number is that long), whose digit runs were
+# masked before, so that a contact's log lines could not be found by its id.
+_PHONE_LIKE = re.compile(
+    r"(?<![0-9A-Za-z])(?=[0-9]{0,63}[a-f])[0-9a-f]{64}(?![0-9A-Za-z])"
+    r"|(\+\d[\d \-()]{6,}\d|(?<![\d.:])\d{9,15}(?![\d.:]))"
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,11 @@ class NumberVault:
 
 def scrub(text: str) -> str:
     """Masks anything shaped like a phone number (a safety net under the logging rules)."""
-    return _PHONE_LIKE.sub("[number]", text)
+    return _PHONE_LIKE.sub(_mask, text)
+
+
+def _mask(found: re.Match[str]) -> str:
+    return "[number]" if found.group(1) else found.group(0)
 
 
 def international(raw: str) -> str:

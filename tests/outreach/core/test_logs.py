@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import sys
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ import pytest
 
 from outreach.core import logs
 from outreach.core.logs import SCRUBBED, setup_logging
+from outreach.core.privacy import contact_id
 from tests.support.privacy_scan import variants
 
 NUMBER = "+994501234567"
@@ -149,3 +151,21 @@ def test_an_access_log_record_is_masked_once(
     )
     _assert_masked(stderr.getvalue())
     assert len(calls) == 1, calls
+
+
+def test_a_contact_id_is_logged_whole_and_a_number_beside_it_is_masked(
+    stderr: io.StringIO,
+) -> None:
+    # A contact id (64 hex digits) often holds runs of 9 or more decimal digits; masking
+    # them made a contact's lines impossible to find by its id.
+    contact = next(
+        contact_id(f"+99450123{n:04d}", "key")
+        for n in range(10_000)
+        if re.search(r"\d{9}", contact_id(f"+99450123{n:04d}", "key"))
+    )
+    logging.getLogger("outreach.test").info(
+        "sms handled %s", NUMBER, extra={"contact": contact, "to": f"{NUMBER[1:]}{contact[:8]}"}
+    )
+    out = stderr.getvalue()
+    _assert_masked(out)
+    assert f'contact="{contact}"' in out
