@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.registry.enums import Attribution
@@ -69,13 +69,12 @@ def add_event(
     *,
     question_id: str | None = None,
     value: str | None = None,
-    position: int | None = None,
 ) -> None:
-    """Appends one row to the call's event trail."""
+    """Appends one row to the call's event trail, at the position the call row counts."""
     if kind is CallEventKind.ENDED:
         count_on_commit(session, CALLS_ENDED.labels(outcome=value or "unknown"))
-    if position is None:
-        position = _count(session, call)
+    position = call.events or 0  # None on a Call not flushed yet: its column default is 0
+    call.events = position + 1
     session.add(
         CallEvent(
             call_id=call.id,
@@ -87,10 +86,6 @@ def add_event(
             created_at=now,
         )
     )
-
-
-def _count(session: Session, call: Call) -> int:
-    return session.scalar(select(func.count()).where(CallEvent.call_id == call.id)) or 0
 
 
 def apply_effects(
@@ -115,8 +110,7 @@ def apply_effects(
                 Interaction.contact_id == call.contact_id,
             )
         )
-    position = _count(session, call)
-    for offset, effect in enumerate(effects):
+    for effect in effects:
         question_id, value = _event_fields(effect)
         add_event(
             session,
@@ -126,7 +120,6 @@ def apply_effects(
             now,
             question_id=question_id,
             value=value,
-            position=position + offset,
         )
         if effect.kind is EffectKind.RESULT and question_id and value:
             call.results = {**call.results, question_id: value}

@@ -98,6 +98,8 @@ class Call(Base):
     # `seq` is the step number the next Gather/Dial/Redirect posts back with; the TwiML
     # answered for step `seq - 1` is cached so a retried request gets the same answer.
     seq: Mapped[int] = mapped_column(default=1)
+    # Rows in the call's event trail: the next event's position (no count query per step).
+    events: Mapped[int] = mapped_column(default=0, server_default="0")
     last_twiml: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str | None] = mapped_column(String(16))
     ended_node: Mapped[str | None] = mapped_column(String(64))

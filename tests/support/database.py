@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Column, Connection, MetaData, Table, create_engine, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.core.db import session_scope
@@ -55,3 +56,40 @@ def another_thread_writing(sessions: sessionmaker[Session]) -> Iterator[None]:
         finally:
             release.set()
             held.result()
+
+
+def insert_at_revision(conn: Connection, row: Any) -> None:
+    """Writes an ORM object with Core, in the columns its table had at the old revision.
+
+    The models are today's: a later migration's columns (and the session events of today's
+    code) do not exist yet at an older revision, so the session cannot write them.
+    Python-side defaults are applied as the ORM would; the new primary key is set on the
+    object.
+    """
+    table = row.__table__
+    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+    mapper = inspect(row).mapper
+    values: dict[str, Any] = {}
+    for attr in mapper.column_attrs:
+        column = attr.columns[0]
+        if column.name not in present:
+            continue
+        value = getattr(row, attr.key)
+        if value is None and column.default is not None:
+            default = column.default
+            value = default.arg(None) if callable(default.arg) else default.arg  # type: ignore[attr-defined]
+        if value is not None:
+            values[column.name] = value
+    old = Table(
+        table.name,
+        MetaData(),
+        *[
+            Column(c.name, c.type, primary_key=c.primary_key)
+            for c in table.columns
+            if c.name in present
+        ],
+    )
+    result = conn.execute(old.insert().values(values))
+    for attr in mapper.column_attrs:
+        if attr.columns[0].primary_key and getattr(row, attr.key) is None:
+            setattr(row, attr.key, result.inserted_primary_key[0])  # type: ignore[index]

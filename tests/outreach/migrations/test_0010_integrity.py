@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Column, Connection, MetaData, Table, func, inspect, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +15,7 @@ from campaigns.registry.enums import Medium
 from campaigns.registry.models import Campaign
 from campaigns.voice.models import Call, CallEvent, CallEventKind
 from outreach.core.db import alembic_config, make_engine, upgrade_schema
+from tests.support.database import insert_at_revision
 from tests.support.voice import OPEN
 
 
@@ -33,42 +33,6 @@ def _enrollment(campaign_id: int, number_enc: str) -> Enrollment:
     )
 
 
-def _insert(conn: Connection, row: Any) -> None:
-    """Writes an ORM object with Core, in the columns its table had at the old revision.
-
-    The models are today's: a later migration's columns (and the session events of today's
-    code) do not exist yet at 0009, so the session cannot write them. Python-side defaults are
-    applied as the ORM would; the new primary key is set on the object.
-    """
-    table = row.__table__
-    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
-    mapper = inspect(row).mapper
-    values: dict[str, Any] = {}
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        if column.name not in present:
-            continue
-        value = getattr(row, attr.key)
-        if value is None and column.default is not None:
-            default = column.default
-            value = default.arg(None) if callable(default.arg) else default.arg  # type: ignore[attr-defined]
-        if value is not None:
-            values[column.name] = value
-    old = Table(
-        table.name,
-        MetaData(),
-        *[
-            Column(c.name, c.type, primary_key=c.primary_key)
-            for c in table.columns
-            if c.name in present
-        ],
-    )
-    result = conn.execute(old.insert().values(values))
-    for attr in mapper.column_attrs:
-        if attr.columns[0].primary_key and getattr(row, attr.key) is None:
-            setattr(row, attr.key, result.inserted_primary_key[0])  # type: ignore[index]
-
-
 def _seed(conn: Connection) -> None:
     campaign = Campaign(
         code="C",
@@ -78,7 +42,7 @@ def _seed(conn: Connection) -> None:
         start_date=date(2027, 1, 1),
         end_date=date(2027, 12, 31),
     )
-    _insert(conn, campaign)
+    insert_at_revision(conn, campaign)
     call = Call(
         call_sid="CA1",
         flow_id="f",
@@ -87,14 +51,16 @@ def _seed(conn: Connection) -> None:
         contact_id="c" * 64,
         attribution="none",
     )
-    _insert(conn, call)
-    _insert(conn, CallEvent(call_id=call.id, position=0, node="menu", kind=CallEventKind.ENTERED))
+    insert_at_revision(conn, call)
+    insert_at_revision(
+        conn, CallEvent(call_id=call.id, position=0, node="menu", kind=CallEventKind.ENTERED)
+    )
     # Two YES texts at once enrolled twice before 0010: each has its pending messages.
     for sealed in ("first", "twin"):
         enrollment = _enrollment(campaign.id, sealed)
-        _insert(conn, enrollment)
+        insert_at_revision(conn, enrollment)
         for step in range(3):
-            _insert(
+            insert_at_revision(
                 conn,
                 OutboxMessage(
                     enrollment_id=enrollment.id,
