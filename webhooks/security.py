@@ -9,7 +9,7 @@ from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, HTTPException, Request
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from twilio.request_validator import RequestValidator
 
@@ -64,9 +64,9 @@ async def read_form(request: Request) -> FormData:
     if media_type != URLENCODED:
         return await request.form()
     body = await request.body()
-    return FormData(
-        parse_qsl(body.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
-    )
+    fields = parse_qsl(body.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    items: list[tuple[str, str | UploadFile]] = list(fields)
+    return FormData(items)
 
 
 def signature_matches(
