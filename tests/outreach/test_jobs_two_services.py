@@ -18,8 +18,8 @@ from outreach.core.context import AppContext
 from outreach.core.db import upgrade_schema
 from outreach.core.scheduling import JobRun, tick_label
 from tests.support.app import POSTGRES_URL, make_settings
+from tests.support.ports import free_port
 from tests.support.services import (
-    free_port,
     healthy,
     postgres_schema,
     process_env,

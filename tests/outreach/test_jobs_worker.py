@@ -121,8 +121,12 @@ def test_only_the_worker_runs_every_job_beside_a_service_without_scheduler(
         wait_for(lambda: healthy(port), "the service to answer", service_log)
         _missed_call(port)
         wait_for(
-            lambda: (row := _callback(loaded)) is not None and row.attempts == 1,
-            "the service's own callback attempt",
+            lambda: (
+                (row := _callback(loaded)) is not None
+                and row.attempts == 1
+                and row.status != CallbackStatus.PLACING
+            ),
+            "the service's own callback attempt (claimed, then its outcome recorded)",
             service_log,
         )
         row = _callback(loaded)
