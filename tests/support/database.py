@@ -10,7 +10,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Table, create_engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.core.db import session_scope
@@ -93,3 +103,18 @@ def insert_at_revision(conn: Connection, row: Any) -> None:
     for attr in mapper.column_attrs:
         if attr.columns[0].primary_key and getattr(row, attr.key) is None:
             setattr(row, attr.key, result.inserted_primary_key[0])  # type: ignore[index]
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """Collects the SQL an engine sends while the block runs, whitespace folded."""
+    sent: list[str] = []
+
+    def keep(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split()))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)

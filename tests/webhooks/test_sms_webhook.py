@@ -7,12 +7,13 @@ from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
 from campaigns.registry.models import Campaign, Interaction
 from outreach.core.context import AppContext
 from tests.support.app import sign, signed_post
+from tests.support.database import statements
 
 FLYER = "+994502000101"
 POSTER = "+994365440101"
@@ -127,23 +128,14 @@ def test_a_new_keyword_text_is_one_insert_and_no_lookup_of_its_sid(
     client: Any, loaded: AppContext
 ) -> None:
     # Its insert (ON CONFLICT DO NOTHING) finds a copy; a read before it would be wasted.
-    statements: list[str] = []
-
-    def keep(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    event.listen(loaded.engine, "before_cursor_execute", keep)
-    try:
+    with statements(loaded.engine) as new_message:
         first = reply_of(signed_post(client, "/twilio/sms", sms("iş")))
-        new_message = list(statements)
-        statements.clear()
+    with statements(loaded.engine) as copy:
         again = reply_of(signed_post(client, "/twilio/sms", sms("iş")))
-    finally:
-        event.remove(loaded.engine, "before_cursor_execute", keep)
     touching = [s for s in new_message if "interactions" in s]
     assert len(touching) == 1 and touching[0].startswith("INSERT INTO interactions"), touching
     # The copy's insert inserts nothing; then its first answer is read and given again.
-    assert [s.split()[0] for s in statements if "interactions" in s] == ["INSERT", "SELECT"]
+    assert [s.split()[0] for s in copy if "interactions" in s] == ["INSERT", "SELECT"]
     assert again == first and len(interactions(loaded)) == 1
 
 
@@ -151,18 +143,10 @@ def test_a_retried_stop_is_looked_up_before_anything_is_done_again(
     client: Any, loaded: AppContext
 ) -> None:
     first = reply_of(signed_post(client, "/twilio/sms", sms("STOP", sid="SM" + "5" * 32)))
-    statements: list[str] = []
-
-    def keep(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    event.listen(loaded.engine, "before_cursor_execute", keep)
-    try:
+    with statements(loaded.engine) as sent:
         again = reply_of(signed_post(client, "/twilio/sms", sms("STOP", sid="SM" + "5" * 32)))
-    finally:
-        event.remove(loaded.engine, "before_cursor_execute", keep)
     assert again == first and len(interactions(loaded)) == 1
-    writes = [s for s in statements if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    writes = [s for s in sent if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
     assert writes == [], writes
 
 

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from campaigns.registry.cache import campaign_followups, keyword_candidates, psa_campaigns
 from campaigns.registry.models import Campaign, Keyword
@@ -17,6 +17,7 @@ from outreach.app import create_app
 from outreach.core.context import AppContext
 from outreach.core.db import make_engine, make_session_factory
 from tests.support.app import signed_post
+from tests.support.database import statements
 
 FLYER = "+994502000101"  # AZ-FLYER-BAKU-2027: iş, работа, work
 OLD_REPLY = "Xaricdə iş?"
@@ -45,14 +46,13 @@ def flyer(session: Any) -> Campaign:
 
 def test_a_warm_cache_reads_no_registry_table(client: Any, loaded: AppContext) -> None:
     assert text(client, "iş").startswith(OLD_REPLY)  # warms the cache
-    statements: list[str] = []
-    event.listen(loaded.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    assert text(client, "iş").startswith(OLD_REPLY)
-    assert text(client, "nothing-matches").startswith("Pulsuz")  # the default reply
+    with statements(loaded.engine) as sent:
+        assert text(client, "iş").startswith(OLD_REPLY)
+        assert text(client, "nothing-matches").startswith("Pulsuz")  # the default reply
     registry = ("campaigns", "campaign_numbers", "keywords", "registry_settings")
-    read = [s for s in statements if any(f"FROM {t}" in s for t in registry)]
+    read = [s for s in sent if any(f"FROM {t}" in s for t in registry)]
     assert read == []
-    assert any("registry_version" in s for s in statements)
+    assert any("registry_version" in s for s in sent)
 
 
 def test_a_reply_changed_by_another_process_is_served_at_once(

@@ -251,13 +251,20 @@ def test_no_transaction_is_held_while_the_gateway_places_the_call(
     assert row.status == "placed" and row.sealed_number is None and row.claimed_until is None
 
 
-def test_a_claim_is_placed_again_only_once_its_lease_is_over(
-    phone: TestClient, gateway: FakeGateway, loaded: AppContext
-) -> None:
+def pending_callback(phone: TestClient, gateway: FakeGateway, ctx: AppContext) -> CallCallback:
+    """A missed call whose callback Twilio refused for a passing reason: pending, one attempt."""
     gateway.error = GatewayError("timeout", status=503, permanent=False)
     Caller(phone, TV).start()
     gateway.error = None
-    [row] = callbacks(loaded)
+    [row] = callbacks(ctx)
+    assert row.status == "pending" and row.attempts == 1
+    return row
+
+
+def test_a_claim_is_placed_again_only_once_its_lease_is_over(
+    phone: TestClient, gateway: FakeGateway, loaded: AppContext
+) -> None:
+    row = pending_callback(phone, gateway, loaded)
     lease = timedelta(seconds=loaded.settings.dispatch_lease_seconds)
     with loaded.sessions.begin() as session:  # a worker claimed it, then died mid-call
         claimed = session.get(CallCallback, row.id)
@@ -274,10 +281,7 @@ def test_a_claim_is_placed_again_only_once_its_lease_is_over(
 def test_twenty_workers_place_one_callback_once(
     phone: TestClient, gateway: FakeGateway, loaded: AppContext
 ) -> None:
-    gateway.error = GatewayError("timeout", status=503, permanent=False)
-    Caller(phone, TV).start()
-    gateway.error = None
-    [row] = callbacks(loaded)
+    row = pending_callback(phone, gateway, loaded)
     with ThreadPoolExecutor(max_workers=20) as pool:
         outcomes = list(pool.map(lambda _: place_callback(loaded, row.id), range(20)))
     assert len(gateway.calls) == 2  # the first (failed) try, then one of the twenty

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from campaigns.registry.models import Campaign, Interaction
 from campaigns.voice import effects
@@ -14,6 +14,7 @@ from campaigns.voice.schemas import EffectEvent
 from ivr_flows.actions import EffectKind
 from outreach.core.context import AppContext
 from tests.support.app import PUBLIC_URL, signed_post
+from tests.support.database import statements
 from tests.support.voice import (
     CALLER,
     CLOSED,
@@ -249,20 +250,12 @@ def test_unsigned_requests_are_refused(phone: TestClient) -> None:
 def test_a_call_numbers_its_events_without_counting_them(
     phone: TestClient, loaded: AppContext
 ) -> None:
-    statements: list[str] = []
-
-    def keep(*args: object) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    event.listen(loaded.engine, "before_cursor_execute", keep)
-    try:
+    with statements(loaded.engine) as sent:
         call = Caller(phone, RADIO)
         call.start()
         for digits in ("3", "7", "", "1"):
             call.press(digits)
-    finally:
-        event.remove(loaded.engine, "before_cursor_execute", keep)
     stored, events = record(loaded, call.sid)
     assert [e.position for e in events] == list(range(len(events))) and len(events) > 5
     assert stored.events == len(events)
-    assert not [s for s in statements if "count(" in s.lower() and "call_events" in s]
+    assert not [s for s in sent if "count(" in s.lower() and "call_events" in s]

@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -89,7 +90,9 @@ def test_stack_info_and_broken_format_strings_are_masked(
     assert "Stack (most recent call last)" in out and "--- Logging error ---" not in out
 
 
-def test_handlers_after_ours_see_the_masked_record(stderr: io.StringIO) -> None:
+@contextmanager
+def handler_after_ours() -> Iterator[list[logging.LogRecord]]:
+    """A handler added after the service's (like an error tracker): the records it gets."""
     seen: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
@@ -98,14 +101,19 @@ def test_handlers_after_ours_see_the_masked_record(stderr: io.StringIO) -> None:
 
     root = logging.getLogger()
     keep = Keep()
-    root.addHandler(keep)  # after the service's handler, like an error tracker
+    root.addHandler(keep)
     try:
+        yield seen
+    finally:
+        root.removeHandler(keep)
+
+
+def test_handlers_after_ours_see_the_masked_record(stderr: io.StringIO) -> None:
+    with handler_after_ours() as seen:
         try:
             raise RuntimeError(f"sid {NUMBER[1:]} not found")
         except RuntimeError:
             logging.getLogger("outreach.test").exception("lookup failed", extra={"to": NUMBER})
-    finally:
-        root.removeHandler(keep)
     (record,) = seen
     _assert_masked(logging.Formatter().format(record) + str(vars(record)))
     assert record.exc_info is None and record.exc_text and "RuntimeError" in record.exc_text
@@ -114,21 +122,10 @@ def test_handlers_after_ours_see_the_masked_record(stderr: io.StringIO) -> None:
 def test_a_record_claiming_to_be_masked_is_masked(stderr: io.StringIO) -> None:
     # The filter marks what it masked so that later passes skip it; a caller's own field of
     # that name is not the mark.
-    seen: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            seen.append(record)
-
-    root = logging.getLogger()
-    keep = Keep()
-    root.addHandler(keep)  # after the service's handler: it sees the record as masked
-    try:
+    with handler_after_ours() as seen:
         logging.getLogger("outreach.test").info(
             "text from %s", NUMBER, extra={SCRUBBED: True, "to": NUMBER}
         )
-    finally:
-        root.removeHandler(keep)
     _assert_masked(stderr.getvalue())
     (record,) = seen
     _assert_masked(record.getMessage() + str(record.to))  # type: ignore[attr-defined]
