@@ -10,11 +10,11 @@ moment only; store it sealed (ctx.vault) or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from campaigns.registry.enums import Attribution
@@ -27,6 +27,9 @@ from outreach.core.context import AppContext
 from outreach.core.metrics import CALLS_ENDED, count_on_commit
 
 log = logging.getLogger(__name__)
+_EVENTS: Table = CallEvent.__table__  # type: ignore[assignment]
+# An event to append to a call's trail: (kind, node, question id, value).
+NewEvent = tuple[CallEventKind, str, str | None, str | None]
 
 
 # Every effect handler, by the effect kind it acts on.
@@ -70,22 +73,37 @@ def add_event(
     question_id: str | None = None,
     value: str | None = None,
 ) -> None:
-    """Appends one row to the call's event trail, at the position the call row counts."""
-    if kind is CallEventKind.ENDED:
-        count_on_commit(session, CALLS_ENDED.labels(outcome=value or "unknown"))
-    position = call.events or 0  # None on a Call not flushed yet: its column default is 0
-    call.events = position + 1
-    session.add(
-        CallEvent(
-            call_id=call.id,
-            position=position,
-            node=node[:64],
-            kind=kind,
-            question_id=question_id[:64] if question_id else None,
-            value=value[:64] if value else None,
-            created_at=now,
+    """Appends one row to the call's event trail (see add_events)."""
+    add_events(session, call, [(kind, node, question_id, value)], now)
+
+
+def add_events(session: Session, call: Call, events: Sequence[NewEvent], now: datetime) -> None:
+    """Appends rows (kind, node, question id, value) to the call's event trail, at the positions
+    the call row counts, with one INSERT of them all: as ORM objects each was an INSERT of its
+    own with RETURNING id, which nothing reads."""
+    if call.id is None:
+        session.flush()  # a call not written yet: its id first
+    rows = []
+    for kind, node, question_id, value in events:
+        if kind is CallEventKind.ENDED:
+            count_on_commit(session, CALLS_ENDED.labels(outcome=value or "unknown"))
+        position = call.events or 0  # None on a Call not flushed yet: its column default is 0
+        call.events = position + 1
+        rows.append(
+            {
+                "call_id": call.id,
+                "position": position,
+                "node": node[:64],
+                "kind": kind,
+                "question_id": question_id[:64] if question_id else None,
+                "value": value[:64] if value else None,
+                "created_at": now,
+            }
         )
-    )
+    if rows:
+        # The table's own INSERT (Core), not the ORM's bulk one: that splits the rows into one
+        # statement per set of non-null columns.
+        session.execute(_EVENTS.insert(), rows)
 
 
 def apply_effects(
@@ -110,17 +128,10 @@ def apply_effects(
                 Interaction.contact_id == call.contact_id,
             )
         )
+    trail: list[NewEvent] = []
     for effect in effects:
         question_id, value = _event_fields(effect)
-        add_event(
-            session,
-            call,
-            CallEventKind(effect.kind.value),
-            effect.node,
-            now,
-            question_id=question_id,
-            value=value,
-        )
+        trail.append((CallEventKind(effect.kind.value), effect.node, question_id, value))
         if effect.kind is EffectKind.RESULT and question_id and value:
             call.results = {**call.results, question_id: value}
         elif effect.kind is EffectKind.LANGUAGE and value:
@@ -144,3 +155,4 @@ def apply_effects(
             except Exception:
                 # A follow-up feature failing must not break the caller's menu.
                 log.exception("effect handler failed", extra={"effect": effect.kind.value})
+    add_events(session, call, trail, now)

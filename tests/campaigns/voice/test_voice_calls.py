@@ -247,7 +247,7 @@ def test_unsigned_requests_are_refused(phone: TestClient) -> None:
     assert bad.status_code == 403
 
 
-def test_a_call_numbers_its_events_without_counting_them(
+def test_a_call_numbers_its_events_without_counting_them_and_adds_them_at_once(
     phone: TestClient, loaded: AppContext
 ) -> None:
     with statements(loaded.engine) as sent:
@@ -259,3 +259,6 @@ def test_a_call_numbers_its_events_without_counting_them(
     assert [e.position for e in events] == list(range(len(events))) and len(events) > 5
     assert stored.events == len(events)
     assert not [s for s in sent if "count(" in s.lower() and "call_events" in s]
+    # Each request appends its events with one INSERT (an executemany), whatever their number.
+    inserts = [s for s in sent if s.startswith("INSERT INTO call_events")]
+    assert 0 < len(inserts) <= 5 < len(events), (len(inserts), len(events))
