@@ -41,15 +41,19 @@ class Address:
 
 def contact_id(number: str, key: str) -> str:
     """Returns the anonymous contact id: HMAC-SHA256 of the normalised number under the key."""
-    return identify(number, key)[0]
+    return _contact(_parse(number), number, key)
 
 
 def identify(number: str, key: str) -> tuple[str, str | None]:
     """Returns (contact id, ISO country) of a number, parsing it once for both."""
     parsed = _parse(number)
+    country = None if parsed is None else phonenumbers.region_code_for_number(parsed)
+    return _contact(parsed, number, key), country
+
+
+def _contact(parsed: phonenumbers.PhoneNumber | None, number: str, key: str) -> str:
     normalized = _e164(parsed) or number.strip()
-    contact = hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()
-    return contact, None if parsed is None else phonenumbers.region_code_for_number(parsed)
+    return hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()
 
 
 def _parse(raw: str) -> phonenumbers.PhoneNumber | None:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from sqlalchemy import (
     Column,
     Connection,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.core.db import session_scope
+from outreach.core.db import alembic_config, make_engine, session_scope
 from tests.support.app import POSTGRES_URL
 
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -118,3 +119,13 @@ def statements(engine: Engine) -> Iterator[list[str]]:
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+
+
+def upgrade_to(database_url: str, revision: str) -> Engine:
+    """An engine on the database, its schema migrated up to `revision` only."""
+    engine = make_engine(database_url)
+    cfg = alembic_config(database_url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return engine

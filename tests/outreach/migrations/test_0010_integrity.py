@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from alembic import command
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,8 +13,8 @@ from campaigns.followups.models import Enrollment, EnrollmentStatus, OutboxMessa
 from campaigns.registry.enums import Medium
 from campaigns.registry.models import Campaign
 from campaigns.voice.models import Call, CallEvent, CallEventKind
-from outreach.core.db import alembic_config, make_engine, upgrade_schema
-from tests.support.database import insert_at_revision
+from outreach.core.db import upgrade_schema
+from tests.support.database import insert_at_revision, upgrade_to
 from tests.support.voice import OPEN
 
 
@@ -73,11 +72,7 @@ def _seed(conn: Connection) -> None:
 
 
 def test_upgrade_ends_twin_enrolments_and_keeps_call_events(database_url: str) -> None:
-    engine = make_engine(database_url)
-    cfg = alembic_config(database_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0009_rollup_people")
+    engine = upgrade_to(database_url, "0009_rollup_people")
     with engine.begin() as conn:
         _seed(conn)
     upgrade_schema(engine)

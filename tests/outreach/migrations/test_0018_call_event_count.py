@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.voice.models import Call, CallEvent, CallEventKind
-from outreach.core.db import alembic_config, make_engine, upgrade_schema
-from tests.support.database import insert_at_revision
+from outreach.core.db import upgrade_schema
+from tests.support.database import insert_at_revision, upgrade_to
 
 
 def test_upgrade_counts_the_events_of_existing_calls(database_url: str) -> None:
-    engine = make_engine(database_url)
-    cfg = alembic_config(database_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0017_callback_claims")
+    engine = upgrade_to(database_url, "0017_callback_claims")
     with engine.begin() as conn:
         for sid, count in (("CA1", 3), ("CA2", 0), ("CA3", 1)):
             call = Call(
