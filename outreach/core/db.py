@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from alembic.config import Config
 from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.schema import Table
@@ -207,22 +208,33 @@ def _sqlite_transactions(engine: Engine, *, in_memory: bool, lock_timeout: float
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         options = conn.get_execution_options()
+        statement = "BEGIN IMMEDIATE" if options.get(SQLITE_IMMEDIATE) else "BEGIN"
+        # Sent on the driver's connection: through SQLAlchemy's execution (events, a cursor
+        # and a result for a statement that returns nothing) it cost a sixth of a unit of work.
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
         if not options.get(SQLITE_NO_WAIT, False):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_IMMEDIATE) else "BEGIN")
+            _driver_begin(driver, statement)
             return
         # An inline unit of work (run_if_writer_free) must not wait for another process's
         # write lock on the event loop: it gives way to the thread pool instead.
-        driver = conn.connection.dbapi_connection
-        assert driver is not None
         driver.execute("PRAGMA busy_timeout=0")
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _driver_begin(driver, "BEGIN IMMEDIATE")
         except OperationalError as exc:
             if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
                 raise
             raise WriterBusy("another process is writing to the SQLite file") from exc
         finally:
             driver.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+
+
+def _driver_begin(driver: Any, statement: str) -> None:
+    """Begins a SQLite transaction on the driver; its error raised as SQLAlchemy raises it."""
+    try:
+        driver.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def _pg_options(url: str, lock_timeout: float, statement_timeout: float) -> str:
