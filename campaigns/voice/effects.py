@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from campaigns.registry.enums import Attribution
@@ -28,6 +28,7 @@ from outreach.core.metrics import CALLS_ENDED, count_on_commit
 
 log = logging.getLogger(__name__)
 _EVENTS: Table = CallEvent.__table__  # type: ignore[assignment]
+_INTERACTIONS: Table = Interaction.__table__  # type: ignore[assignment]
 # An event to append to a call's trail: (kind, node, question id, value).
 NewEvent = tuple[CallEventKind, str, str | None, str | None]
 
@@ -36,10 +37,6 @@ NewEvent = tuple[CallEventKind, str, str | None, str | None]
 HANDLERS: Mapping[EffectKind, tuple[EffectHandler, ...]] = MappingProxyType(
     {EffectKind.OPT_IN: (on_opt_in,)}
 )
-
-
-# The effects that change the call's Interaction row too.
-_ON_INTERACTION = frozenset({EffectKind.LANGUAGE, EffectKind.PSA_CODE})
 
 
 def _event_fields(effect: Effect) -> tuple[str | None, str | None]:
@@ -102,8 +99,9 @@ def add_events(session: Session, call: Call, events: Sequence[NewEvent], now: da
         )
     if rows:
         # The table's own INSERT (Core), not the ORM's bulk one: that splits the rows into one
-        # statement per set of non-null columns.
-        session.execute(_EVENTS.insert(), rows)
+        # statement per set of non-null columns. On the session's connection, so it does not
+        # autoflush: the call row's changes of this step go out in one UPDATE at the commit.
+        session.connection().execute(_EVENTS.insert(), rows)
 
 
 def apply_effects(
@@ -119,15 +117,8 @@ def apply_effects(
     """Stores the effects on the call (and its Interaction row) and runs their handlers."""
     if not effects:
         return
-    # The call's Interaction row changes only with a language or a PSA code: read it then.
-    interaction = None
-    if any(effect.kind in _ON_INTERACTION for effect in effects):
-        interaction = session.scalar(
-            select(Interaction).where(
-                Interaction.external_sid == call.call_sid,
-                Interaction.contact_id == call.contact_id,
-            )
-        )
+    # The call's Interaction row changes only with a language or a PSA code.
+    on_interaction: dict[str, object] = {}
     trail: list[NewEvent] = []
     for effect in effects:
         question_id, value = _event_fields(effect)
@@ -136,16 +127,14 @@ def apply_effects(
             call.results = {**call.results, question_id: value}
         elif effect.kind is EffectKind.LANGUAGE and value:
             call.language = value
-            if interaction is not None:
-                interaction.language = value
+            on_interaction["language"] = value
         elif effect.kind is EffectKind.PSA_CODE and value:
             call.psa_code = value
             campaign_id = psa_campaigns.get(value)
             if campaign_id is not None:
                 call.campaign_id, call.attribution = campaign_id, Attribution.PSA_CODE.value
-                if interaction is not None:
-                    interaction.campaign_id = campaign_id
-                    interaction.attribution = Attribution.PSA_CODE
+                on_interaction["campaign_id"] = campaign_id
+                on_interaction["attribution"] = Attribution.PSA_CODE
         elif effect.kind is EffectKind.ENDED:
             call.outcome, call.ended_node, call.ended_at = value, effect.node, now
         for handler in HANDLERS.get(effect.kind, ()):
@@ -155,4 +144,14 @@ def apply_effects(
             except Exception:
                 # A follow-up feature failing must not break the caller's menu.
                 log.exception("effect handler failed", extra={"effect": effect.kind.value})
+    if on_interaction:
+        # One UPDATE of the row (a simulated call has none), not an ORM read and flush of it.
+        session.connection().execute(
+            update(_INTERACTIONS)
+            .where(
+                _INTERACTIONS.c.external_sid == call.call_sid,
+                _INTERACTIONS.c.contact_id == call.contact_id,
+            )
+            .values(on_interaction)
+        )
     add_events(session, call, trail, now)

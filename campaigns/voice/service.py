@@ -13,9 +13,10 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.flows.service import load_version
 from campaigns.followups.enrol import open_series
@@ -53,6 +54,55 @@ FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "faile
 # Twilio's CallStatus values in the order a call goes through them; the final ones rank last.
 STATUS_ORDER = ("queued", "initiated", "ringing", "in-progress")
 MAX_DIGITS = 32
+# A step's two statements before the flow runs, built once: building and cache-keying them per
+# request cost more than running them. The claim moves `seq` on only from the step's number.
+_CALL_FOR_STEP = select(Call).where(Call.call_sid == bindparam("sid")).with_for_update()
+_CALLS: Table = Call.__table__  # type: ignore[assignment]
+# What a step may change on its call's row. The step writes them all back with one UPDATE
+# that also moves `seq` on, only from the step's own number (see `_write_step`).
+STEP_COLUMNS = (
+    "seq",
+    "state",
+    "last_twiml",
+    "events",
+    "results",
+    "language",
+    "psa_code",
+    "campaign_id",
+    "attribution",
+    "outcome",
+    "ended_node",
+    "ended_at",
+)
+_WRITE_STEP = (
+    update(_CALLS)
+    .where(_CALLS.c.id == bindparam("w_id"), _CALLS.c.seq == bindparam("w_from_seq"))
+    .values({name: bindparam(f"w_{name}") for name in STEP_COLUMNS})
+)
+
+
+class StaleStep(Exception):
+    """The call's step moved on under this one: it is not applied (its transaction is retried)."""
+
+
+def _write_step(session: Session, call: Call, *, from_seq: int) -> None:
+    """Writes the step's changes to the call row (Core), if the row is still at `from_seq`.
+
+    Of all copies of a step only the one that moves `seq` on applies it. The row lock of the
+    step's SELECT (PostgreSQL) and the write lock taken at BEGIN (SQLite) already serialise
+    the copies, so a later copy reads the new `seq` and answers the cached TwiML; this guard
+    still holds where they do not, and undoes the step whole (its transaction fails). The ORM
+    then knows the values as written, so the commit flushes nothing more for the call.
+    """
+    params = {f"w_{name}": getattr(call, name) for name in STEP_COLUMNS}
+    params["w_seq"] = from_seq + 1
+    written = session.connection().execute(
+        _WRITE_STEP, {"w_id": call.id, "w_from_seq": from_seq, **params}
+    )
+    if getattr(written, "rowcount", 0) != 1:
+        raise StaleStep(f"call {call.id} is no longer at step {from_seq}")
+    for name in STEP_COLUMNS:
+        set_committed_value(call, name, params[f"w_{name}"])
 
 
 def _run_step(
@@ -237,7 +287,7 @@ def step_call(
     render: Renderer,
 ) -> str | None:
     """Takes one step and returns its TwiML (None: no such call); a retry gets the cached one."""
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+    call = session.scalar(_CALL_FOR_STEP, {"sid": call_sid})
     if call is None:
         log.warning("voice step for an unknown call", extra={"call": call_sid[:64]})
         return None
@@ -251,18 +301,8 @@ def step_call(
     state = CallState.from_dict(call.state)
     if state.ended:
         return call.last_twiml
-    # Claim the step: of all copies of it, only the one that moves `seq` on applies it. (The
-    # lock above already serialises them; this holds even where FOR UPDATE is a no-op.)
-    claimed = session.execute(
-        update(Call)
-        .where(Call.id == call.id, Call.seq == seq)
-        .values(seq=seq + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(claimed, "rowcount", 0) != 1:
-        session.refresh(call)
-        return call.last_twiml or None
-    call.seq = seq + 1
+    # `call.seq` moves on only in `_write_step`: an effect handler's savepoint flushes the
+    # call, and must not move it on unguarded.
     flow = _call_flow(session, ctx, call)
     codes = psa_campaigns(session)
     timezone = _timezone(session, ctx, call)
@@ -283,7 +323,8 @@ def step_call(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
     )
     call.state = result.state.to_dict()
-    call.last_twiml = render(result.actions, call.seq)
+    call.last_twiml = render(result.actions, seq + 1)
+    _write_step(session, call, from_seq=seq)
     return call.last_twiml
 
 

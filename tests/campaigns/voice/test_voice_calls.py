@@ -262,3 +262,36 @@ def test_a_call_numbers_its_events_without_counting_them_and_adds_them_at_once(
     # Each request appends its events with one INSERT (an executemany), whatever their number.
     inserts = [s for s in sent if s.startswith("INSERT INTO call_events")]
     assert 0 < len(inserts) <= 5 < len(events), (len(inserts), len(events))
+
+
+def _writes_of_calls(sent: list[str]) -> list[str]:
+    return [s for s in sent if s.startswith("UPDATE calls")]
+
+
+def test_a_step_writes_its_call_row_once_guarded_by_its_step_number(
+    phone: TestClient, loaded: AppContext
+) -> None:
+    call = Caller(phone, RADIO)
+    call.start()
+    for digits in ("3", "7", "", "1"):
+        with statements(loaded.engine) as sent:
+            call.press(digits)
+        updates = _writes_of_calls(sent)
+        # One UPDATE of the row, which moves `seq` on only from the step's own number.
+        assert len(updates) == 1, sent
+        assert "calls.seq" in updates[0].split(" WHERE ", 1)[1], updates[0]
+        # The interaction row (language, PSA code) is updated in place, never read first.
+        assert not [s for s in sent if s.startswith("SELECT") and "FROM interactions" in s]
+    stored, events = record(loaded, call.sid)
+    assert stored.seq == 5 and stored.language == "en" and stored.events == len(events)
+    with loaded.sessions() as session:
+        interaction = session.scalar(
+            select(Interaction).where(Interaction.external_sid == call.sid)
+        )
+        assert interaction is not None
+        assert (interaction.language, interaction.campaign_id) == ("en", stored.campaign_id)
+
+    # A retry of the last step answers the cached TwiML and writes nothing.
+    with statements(loaded.engine) as sent:
+        again = call.retry()
+    assert again == stored.last_twiml and not _writes_of_calls(sent)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from campaigns.registry.enums import Channel, InteractionKind
 from campaigns.registry.models import Interaction, RegistrySetting
+from campaigns.voice import service
 from campaigns.voice.callbacks import record_missed_call
 from campaigns.voice.lines import find_line
-from campaigns.voice.models import CallDirection
-from campaigns.voice.service import start_call
+from campaigns.voice.models import Call, CallDirection
+from campaigns.voice.service import StaleStep, start_call, step_call
 from outreach.core.context import AppContext
 from tests.support.voice import CALLER, OPEN, RADIO, TV
 from webhooks.voice_twiml import renderer
@@ -73,3 +76,53 @@ def test_a_missed_call_that_loses_a_race_keeps_the_callers_earlier_work(
         )
         session.commit()
     assert _marker(loaded) == {"kept": True}
+
+
+def test_a_step_whose_call_moved_on_under_it_is_not_applied(
+    loaded: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step's one UPDATE moves `seq` on only from the step's number: if another copy moved
+    the call on after this one read it (where no lock kept it out), this copy fails whole."""
+    render = renderer(loaded.settings.public_url)
+    with loaded.sessions() as session:
+        line = find_line(session, loaded, RADIO)
+        assert line is not None
+        first = start_call(
+            session,
+            loaded,
+            line=line,
+            call_sid=SID,
+            caller=CALLER,
+            direction=CallDirection.INBOUND,
+            now=OPEN,
+            render=render,
+        )
+        session.commit()
+    assert first
+    calls = Call.__table__
+    flow_of = service._call_flow
+
+    def flow_then_a_copy_moves_on(session: Session, ctx: AppContext, call: Call) -> object:
+        session.connection().execute(update(calls).where(calls.c.id == call.id).values(seq=2))
+        return flow_of(session, ctx, call)
+
+    monkeypatch.setattr(service, "_call_flow", flow_then_a_copy_moves_on)
+    with loaded.sessions() as session:
+        with pytest.raises(StaleStep):
+            step_call(
+                session,
+                loaded,
+                call_sid=SID,
+                seq=1,
+                digits="3",
+                event_name="",
+                dial_status="",
+                caller=CALLER,
+                now=OPEN,
+                render=render,
+            )
+        session.rollback()
+    with loaded.sessions() as session:
+        call = session.scalar(select(Call).where(Call.call_sid == SID))
+        assert call is not None and call.seq == 1 and call.language is None and call.events == 1
+        assert call.last_twiml == first
