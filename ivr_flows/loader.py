@@ -183,20 +183,25 @@ def check_file(path: Path, label: str | None = None) -> tuple[Flow | None, list[
     return check_text(text)
 
 
-_CACHE: dict[tuple[str, float], Flow] = {}
+# (path as given, then the file it names: device, inode, size, mtime in ns) -> its flow
+_CACHE: dict[tuple[str, int, int, int, int], Flow] = {}
 
 
 def load_flow(path: Path) -> Flow:
-    """Loads a valid flow (cached by path and mtime) or raises FlowError."""
-    resolved = path.resolve()
+    """Loads a valid flow or raises FlowError; cached by path and the file it names now.
+
+    Every voice step loads its call's flow, so a cached one costs one stat: the stat follows
+    symlinks, so a file edited in place, replaced or re-pointed by a link has another key.
+    """
     try:
-        key = (str(resolved), _stat_regular(resolved, str(path)).st_mtime)
+        info = _stat_regular(path, str(path))
     except FlowPathError as exc:
         raise FlowError(str(path), [Issue("(file)", str(exc))]) from exc
+    key = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    flow, issues = check_file(resolved)
+    flow, issues = check_file(path.resolve())
     if flow is None or issues:
         raise FlowError(str(path), issues)
     _CACHE[key] = flow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +101,24 @@ def test_a_file_over_the_size_cap_is_refused(flows: Path) -> None:
         resolve_flow_path(flows, "big.yaml")
     with pytest.raises(FlowError, match="larger than"):
         load_flow(big)
+
+
+def test_a_cached_flow_is_read_anew_when_its_file_changes_even_at_the_same_mtime(
+    flows: Path,
+) -> None:
+    path = flows / "radio.yaml"
+    first = load_flow(path)
+    assert load_flow(path) is first  # cached: one stat, no parse
+    stamp = path.stat()
+    # Edited in place, its mtime then set back (an editor, a copy that keeps times): the
+    # size tells the change.
+    path.write_text(RADIO.replace("id: radio", "id: radio_edited", 1), encoding="utf-8")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    edited = load_flow(path)
+    assert edited.id == "radio_edited"
+    # Replaced by another file (a new inode), same size and mtime: read anew too.
+    other = flows / "other.yaml"
+    other.write_text(RADIO.replace("id: radio", "id: radio_second", 1), encoding="utf-8")
+    os.utime(other, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    other.replace(path)
+    assert load_flow(path).id == "radio_second"
