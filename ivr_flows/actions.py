@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -90,7 +90,19 @@ class CallState:
     outcome: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies every value, and this runs on every step.
+        return {
+            "node": self.node,
+            "language": self.language,
+            "retries": self.retries,
+            "results": dict(self.results),
+            "psa_code": self.psa_code,
+            "path": list(self.path),
+            "dialing": self.dialing,
+            "after_hours": self.after_hours,
+            "ended": self.ended,
+            "outcome": self.outcome,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> CallState:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from ivr_flows.actions import (
@@ -335,3 +336,26 @@ def test_message_nodes_record_going_on_to_the_next_node() -> None:
     went = [(e.node, e.data) for e in result.effects if e.kind is EffectKind.WENT_ON]
     assert ("hi", {"to": "code", "digit": "", "via": "next"}) in went
     assert kinds(result)[-3:] == [("entered", "hi"), ("went_on", "hi"), ("entered", "code")]
+
+
+def test_a_call_state_round_trips_through_its_dict_as_dataclasses_would_write_it() -> None:
+    state = CallState(
+        node="menu",
+        language="ru",
+        retries=2,
+        results={"topic": "work"},
+        psa_code="RADIO1",
+        path=["welcome", "menu"],
+        dialing=True,
+        after_hours=True,
+        ended=True,
+        outcome="transferred",
+    )
+    written = state.to_dict()
+    assert written == dataclasses.asdict(state)
+    assert list(written) == [f.name for f in dataclasses.fields(CallState)]
+    assert CallState.from_dict(written) == state
+    # A copy: changing what was written leaves the state as it was.
+    written["results"]["topic"] = "visa"
+    written["path"].append("goodbye")
+    assert state.results == {"topic": "work"} and state.path == ["welcome", "menu"]
