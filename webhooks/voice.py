@@ -39,14 +39,21 @@ def _call_sid(form: FormData) -> str:
     return _field(form, "CallSid", None)
 
 
+def _outbound(form: FormData) -> bool:
+    return _field(form, "Direction").startswith("outbound")
+
+
+def _caller(form: FormData) -> str:
+    """The caller's number: From on an inbound call, To on a callback we placed."""
+    return _field(form, "To" if _outbound(form) else "From")
+
+
 def _ends(form: FormData) -> tuple[str, str, CallDirection]:
     """Returns (our number, the caller's number, direction) of a call's form."""
-    outbound = _field(form, "Direction").startswith("outbound")
-    ours, theirs = (_field(form, "From"), _field(form, "To"))
-    if not outbound:
-        ours, theirs = theirs, ours
-    ours = normalize_number(ours) or ours
-    return ours, theirs, CallDirection.CALLBACK if outbound else CallDirection.INBOUND
+    outbound = _outbound(form)
+    ours = normalize_number(_field(form, "From" if outbound else "To"))
+    ours = ours or _field(form, "From" if outbound else "To")
+    return ours, _caller(form), CallDirection.CALLBACK if outbound else CallDirection.INBOUND
 
 
 def _twiml(text: str) -> Response:
@@ -134,7 +141,7 @@ async def call_step(request: Request, form: SignedForm, ctx: CtxDep) -> Response
         return _twiml(spoken(APOLOGY))
     # A bad step number is no step: the call's current answer is repeated.
     seq = ascii_number(request.query_params.get("seq"))
-    _, caller, _ = _ends(form)
+    caller = _caller(form)  # our own number is not needed: the call row has it
 
     def work(session: Session) -> str | None:
         return step_call(

@@ -9,6 +9,7 @@ voice speaks Azerbaijani. Absolute http(s) URLs are played as they are.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -99,8 +100,12 @@ def render(actions: list[Action], *, public_url: str, seq: int, audio_dir: Path 
     return str(response)
 
 
+@cache
 def spoken(lines: tuple[tuple[str, str, str], ...], *, hangup: bool = True) -> str:
-    """Returns TwiML saying each (text, voice, language) line, then hanging up."""
+    """Returns TwiML saying each (text, voice, language) line, then hanging up.
+
+    Kept per set of lines: they are the service's own fixed texts (the apology, "not in
+    service", the studio's), and every voice request has the apology ready."""
     response = VoiceResponse()
     for text, voice, language in lines:
         response.say(text, voice=voice, language=language)
