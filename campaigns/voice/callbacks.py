@@ -51,7 +51,7 @@ def record_missed_call(
 ) -> int | None:
     """Stores a missed call; returns the callback id to place, or None (limited or a retry)."""
     contact, country = ctx.identify(caller)
-    campaign_id = line.campaign.id if line.campaign is not None else None
+    campaign_id = line.campaign_id
     if session.scalar(select(CallCallback.id).where(CallCallback.missed_call_sid == call_sid)):
         return None
     tz = ZoneInfo(line.timezone)

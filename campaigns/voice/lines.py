@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from campaigns.flows.service import attached_version
+from campaigns.flows.models import FlowAttachment, StoredFlow
 from campaigns.registry.cache import psa_campaigns as psa_campaigns
 from campaigns.registry.flows import flow_file
 from campaigns.registry.models import Campaign, CampaignNumber, Hotline
@@ -24,8 +24,8 @@ class Line:
     number: str
     flow_file: Path | None
     timezone: str
-    campaign: Campaign | None = None
-    hotline: Hotline | None = None
+    campaign_id: int | None = None
+    hotline_id: int | None = None
     missed_call_callback: bool = False
     # The stored flow's live version (None: the flow file on disk, not imported yet).
     flow_version_id: int | None = None
@@ -54,35 +54,62 @@ def _flow_path(options: dict[str, object], relative: str, ctx: AppContext) -> Pa
         raise FlowError(relative, [Issue("(file)", str(exc))]) from exc
 
 
+# The candidates of a dialed number, built once, each with the stored flow attached to it (if
+# any): the columns a Line needs, not whole rows, in one statement each.
+_CAMPAIGN_LINES = (
+    select(
+        Campaign.id,
+        Campaign.options,
+        Campaign.timezone,
+        StoredFlow.key,
+        StoredFlow.live_version_id,
+    )
+    .join(CampaignNumber)
+    .outerjoin(FlowAttachment, FlowAttachment.campaign_id == Campaign.id)
+    .outerjoin(StoredFlow, StoredFlow.id == FlowAttachment.flow_id)
+    .where(CampaignNumber.number == bindparam("number"), Campaign.archived.is_(False))
+    .order_by(Campaign.id)
+)
+_HOTLINE_LINE = (
+    select(Hotline.id, Hotline.options, StoredFlow.key, StoredFlow.live_version_id)
+    .outerjoin(FlowAttachment, FlowAttachment.hotline_id == Hotline.id)
+    .outerjoin(StoredFlow, StoredFlow.id == FlowAttachment.flow_id)
+    .where(Hotline.number == bindparam("number"))
+)
+
+
+def _attached(key: str | None, version_id: int | None) -> tuple[str, int | None] | None:
+    return None if key is None else (key, version_id)
+
+
 def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:
     """Finds the campaign (tracking number with a voice flow) or hotline a number reaches."""
-    campaigns = session.scalars(
-        select(Campaign)
-        .join(CampaignNumber)
-        .where(CampaignNumber.number == number, Campaign.archived.is_(False))
-        .order_by(Campaign.id)
-    ).all()
-    for campaign in campaigns:
-        voice = campaign.options.get("voice")
+    for campaign_id, options, timezone, key, version_id in session.execute(
+        _CAMPAIGN_LINES, {"number": number}
+    ):
+        voice = options.get("voice")
         voice = voice if isinstance(voice, dict) else {}
-        stored = _live(attached_version(session, campaign_id=campaign.id))
+        stored = _live(_attached(key, version_id))
         if stored or voice.get("flow"):
             return Line(
                 number=number,
-                flow_file=None if stored else _file(campaign.options, voice.get("flow"), ctx),
-                timezone=campaign.timezone,
-                campaign=campaign,
+                flow_file=None if stored else _file(options, voice.get("flow"), ctx),
+                timezone=timezone,
+                campaign_id=campaign_id,
                 missed_call_callback=bool(voice.get("missed_call_callback")),
                 flow_version_id=stored,
             )
-    hotline = session.scalar(select(Hotline).where(Hotline.number == number))
-    stored = _live(attached_version(session, hotline_id=hotline.id)) if hotline else None
-    if hotline is not None and (stored or hotline.options.get("flow")):
-        return Line(
-            number=number,
-            flow_file=None if stored else _file(hotline.options, hotline.options.get("flow"), ctx),
-            timezone=str(hotline.options.get("timezone") or ctx.settings.default_timezone),
-            hotline=hotline,
-            flow_version_id=stored,
-        )
-    return None
+    hotline = session.execute(_HOTLINE_LINE, {"number": number}).first()
+    if hotline is None:
+        return None
+    hotline_id, options, key, version_id = hotline
+    stored = _live(_attached(key, version_id))
+    if not stored and not options.get("flow"):
+        return None
+    return Line(
+        number=number,
+        flow_file=None if stored else _file(options, options.get("flow"), ctx),
+        timezone=str(options.get("timezone") or ctx.settings.default_timezone),
+        hotline_id=hotline_id,
+        flow_version_id=stored,
+    )

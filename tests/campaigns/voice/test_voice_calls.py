@@ -295,3 +295,25 @@ def test_a_step_writes_its_call_row_once_guarded_by_its_step_number(
     with statements(loaded.engine) as sent:
         again = call.retry()
     assert again == stored.last_twiml and not _writes_of_calls(sent)
+
+
+def test_a_new_call_finds_its_line_in_one_statement_and_its_sid_by_inserting(
+    phone: TestClient, loaded: AppContext
+) -> None:
+    Caller(phone, RADIO, sid="CA" + "1" * 32).start()  # the registry's snapshot is read once
+    call = Caller(phone, RADIO)
+    with statements(loaded.engine) as sent:
+        first = call.start()
+    selects = [s for s in sent if s.startswith("SELECT") and "registry_version" not in s]
+    # The campaign, its number and the flow attached to it: one statement.
+    assert len(selects) == 1 and "FROM campaigns" in selects[0], selects
+    # The CallSid is not looked up before the call is recorded: its unique key finds a retry.
+    assert not [s for s in sent if s.startswith("SELECT") and "FROM calls" in s]
+    with statements(loaded.engine) as again:
+        assert call.retry() == first
+    # Its record's insert, refused by the unique key, is what finds it.
+    inserts = [i for i, s in enumerate(again) if s.startswith("INSERT INTO")]
+    reads = [i for i, s in enumerate(again) if s.startswith("SELECT") and "FROM calls" in s]
+    assert inserts and reads and inserts[0] < reads[0], again
+    stored, _ = record(loaded, call.sid)
+    assert stored.seq == 1 and stored.last_twiml == first
