@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -103,6 +103,10 @@ class CallState:
             "ended": self.ended,
             "outcome": self.outcome,
         }
+
+    def copy(self) -> CallState:
+        """A copy the engine can change: what a step does stays off the state it was given."""
+        return replace(self, results=dict(self.results), path=list(self.path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> CallState:

@@ -5,7 +5,6 @@ No HTTP, no database, no clock: the caller passes the time in `EngineContext`.
 
 from __future__ import annotations
 
-import copy
 from zoneinfo import ZoneInfo
 
 from ivr_flows.actions import (
@@ -35,7 +34,7 @@ DIAL_ANSWERED = frozenset({"completed", "answered"})
 
 def step(flow: Flow, state: CallState, inp: Input, ctx: EngineContext) -> Step:
     """Advances a call by one input and returns what to do next."""
-    run = _Run(flow, copy.deepcopy(state), ctx)
+    run = _Run(flow, state.copy(), ctx)
     if inp.kind is InputKind.START:
         run.state = CallState(language=None)
         run.enter(flow.start)

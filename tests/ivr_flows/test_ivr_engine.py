@@ -359,3 +359,11 @@ def test_a_call_state_round_trips_through_its_dict_as_dataclasses_would_write_it
     written["results"]["topic"] = "visa"
     written["path"].append("goodbye")
     assert state.results == {"topic": "work"} and state.path == ["welcome", "menu"]
+
+
+def test_a_step_leaves_the_state_it_was_given_as_it_was() -> None:
+    before = walk(["2", "101"]).state
+    kept = dataclasses.replace(before, results=dict(before.results), path=list(before.path))
+    after = step(flow(), before, Input.keys("1"), ctx()).state
+    assert after.path != before.path and after.node != before.node
+    assert before == kept  # results and path too: the engine changed a copy
