@@ -9,7 +9,7 @@ voice speaks Azerbaijani. Absolute http(s) URLs are played as they are.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -122,8 +122,22 @@ def reject(reason: str = "busy") -> str:
 
 def renderer(public_url: str) -> Callable[[list[Action], int], str]:
     """Returns the renderer the voice service takes: a step's actions and its seq to TwiML."""
+    return _renderer(public_url.rstrip("/"))
+
+
+# Flows give each (actions, seq) the same TwiML again and again: a call's menus are its flow's
+# nodes. The answers are kept per public URL (a bounded number of the latest ones). AUDIO_DIR,
+# whose files decide between <Play> and its <Say> fallback, is the package's own data.
+RENDERED_KEPT = 4096
+
+
+@cache
+def _renderer(public_url: str) -> Callable[[list[Action], int], str]:
+    @lru_cache(maxsize=RENDERED_KEPT)
+    def kept(actions: tuple[Action, ...], seq: int) -> str:
+        return render(list(actions), public_url=public_url, seq=seq)
 
     def rendered(actions: list[Action], seq: int) -> str:
-        return render(actions, public_url=public_url, seq=seq)
+        return kept(tuple(actions), seq)
 
     return rendered

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree
 
-from ivr_flows.actions import Dial, Gather, Hangup, Play, Redirect, Reject, Say
+import pytest
+
+from ivr_flows.actions import Action, Dial, Gather, Hangup, Play, Redirect, Reject, Say
+from webhooks import voice_twiml
 from webhooks.voice_twiml import render
 
 PUBLIC = "https://outreach.example.org"
@@ -55,3 +58,25 @@ def test_dial_redirect_reject_and_hangup(tmp_path: Path) -> None:
     assert (dial.text or "").strip() == "+994125550199" and dial.get("timeout") == "20"
     assert redirect.text == f"{PUBLIC}/twilio/voice/step?seq=4&event=continue"
     assert reject.get("reason") == "busy" and hangup.tag == "Hangup"
+
+
+def test_a_steps_twiml_is_rendered_once_and_served_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[int] = []
+    real = voice_twiml.render
+
+    def counted(actions: list[Action], *, public_url: str, seq: int) -> str:
+        made.append(seq)
+        return real(actions, public_url=public_url, seq=seq)
+
+    monkeypatch.setattr(voice_twiml, "render", counted)
+    rendered = voice_twiml.renderer("https://once.example/")
+    menu = [Gather(prompts=(Say("Salam", "Polly.Joanna", "en-US"),), timeout=5)]
+    first = rendered(menu, 3)
+    assert rendered(list(menu), 3) == first and made == [3]
+    assert "seq=3" in first and "https://once.example/twilio/voice/step" in first
+    # Another step number or other actions are rendered anew.
+    assert "seq=4" in rendered(menu, 4)
+    assert "Bye" in rendered([Say("Bye", "Polly.Joanna", "en-US")], 3)
+    assert made == [3, 4, 3]
