@@ -103,6 +103,10 @@ def _write_step(session: Session, call: Call, *, from_seq: int) -> None:
         raise StaleStep(f"call {call.id} is no longer at step {from_seq}")
     for name in STEP_COLUMNS:
         set_committed_value(call, name, params[f"w_{name}"])
+    if not session.is_modified(call):
+        # Written whole: out of the session, the commit has nothing of it to flush (a change
+        # an effect handler made elsewhere on the call would keep it in, to be flushed).
+        session.expunge(call)
 
 
 def _run_step(
