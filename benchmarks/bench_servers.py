@@ -187,7 +187,9 @@ def _base_env() -> dict[str, str]:
     return {k: os.environ[k] for k in keep if k in os.environ}
 
 
-def floor_server(work: Path, database_url: str, keys: Secrets, workers: int) -> Server:
+def floor_server(
+    work: Path, database_url: str, keys: Secrets, workers: int, loop: str | None = None
+) -> Server:
     """The floor app under uvicorn (access log off, as little as possible besides the work)."""
     port = free_port()
     env = {
@@ -202,6 +204,8 @@ def floor_server(work: Path, database_url: str, keys: Secrets, workers: int) -> 
     argv = [sys.executable, "-m", "uvicorn", "--factory", "floor_app:create_app"]
     argv += ["--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--no-access-log", "--log-level", "warning"]
+    if loop:
+        argv += ["--loop", loop]
     if workers > 1:
         argv += ["--workers", str(workers)]
     return Server("floor", argv, env, work / "floor.log", port)
@@ -227,7 +231,13 @@ def serve_has_workers() -> bool:
 
 
 def project_server(
-    work: Path, database_url: str, keys: Secrets, workers: int, how: str, log_level: str
+    work: Path,
+    database_url: str,
+    keys: Secrets,
+    workers: int,
+    how: str,
+    log_level: str,
+    loop: str | None = None,
 ) -> Server:
     """Outreach with the demo campaigns, the scheduler off.
 
@@ -245,6 +255,7 @@ def project_server(
         "OUTREACH_SCHEDULER_ENABLED": "false",
         "OUTREACH_CAMPAIGNS_FILE": str(DEMO_FILE),
         "OUTREACH_LOG_LEVEL": log_level,
+        **({"OUTREACH_EVENT_LOOP": loop} if loop else {}),
         "OUTREACH_HASH_KEY": keys.hash_key,
         "OUTREACH_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "OUTREACH_SESSION_SECRET": secrets.token_hex(32),
@@ -269,6 +280,7 @@ def project_server(
         )
     argv = [sys.executable, "-m", "uvicorn", "--factory", "outreach.app:create_app"]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    argv += ["--loop", loop or "asyncio"]
     return Server("project", argv, env, log, port)
 
 

@@ -101,6 +101,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "unless --workers > 1 and `outreach serve` has no --workers yet)",
     )
     parser.add_argument("--log-level", default="INFO", help="Outreach's OUTREACH_LOG_LEVEL")
+    parser.add_argument(
+        "--event-loop",
+        choices=("asyncio", "uvloop"),
+        help="both servers on this loop (default: the floor on uvicorn's own choice, uvloop "
+        "where installed; Outreach on OUTREACH_EVENT_LOOP's default)",
+    )
     parser.add_argument("--ceiling", action="store_true", help="also FastAPI + static TwiML")
     parser.add_argument("--max-rate", type=float, default=4000.0, help="sizes the request pool")
     parser.add_argument("--profile", type=Path, help="py-spy an extra Outreach round into DIR")
@@ -368,9 +374,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with fresh_databases(args.db, work, args.postgres_url) as (floor_url, project_url):
             create_schema(floor_url)
-            servers["floor"] = floor_server(work, floor_url, keys, args.workers)
+            servers["floor"] = floor_server(
+                work, floor_url, keys, args.workers, loop=args.event_loop
+            )
             servers["outreach"] = project_server(
-                work, project_url, keys, args.workers, how, args.log_level
+                work, project_url, keys, args.workers, how, args.log_level, loop=args.event_loop
             )
             try:
                 for server in servers.values():

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     port: int = 8000
     # uvicorn worker processes of `outreach serve` (metrics then use the multiprocess mode).
     web_workers: int = Field(default=1, ge=1, le=64)
+    # The event loop of `outreach serve`: the standard library's, or uvloop. Under a burst the
+    # standard loop kept the slowest answers within a few times the median; uvloop let some
+    # connections wait ten times as long (BENCHMARKS.md).
+    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
     demo: bool = False
     insecure_skip_signature: bool = False
     log_level: str = "INFO"

@@ -196,3 +196,4 @@ def test_serve_lets_uvicorn_believe_forwarded_headers_only_from_trusted_proxies(
     (options,) = started
     assert options["proxy_headers"] is proxy_headers
     assert options["forwarded_allow_ips"] == allowed
+    assert options["loop"] == "asyncio"  # fair under a burst (OUTREACH_EVENT_LOOP)
