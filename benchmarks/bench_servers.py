@@ -280,7 +280,7 @@ def project_server(
         )
     argv = [sys.executable, "-m", "uvicorn", "--factory", "outreach.app:create_app"]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    argv += ["--loop", loop or "asyncio"]
+    argv += ["--loop", loop or ("asyncio" if workers == 1 else "auto")]  # as `serve` does
     return Server("project", argv, env, log, port)
 
 

@@ -105,7 +105,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--event-loop",
         choices=("asyncio", "uvloop"),
         help="both servers on this loop (default: the floor on uvicorn's own choice, uvloop "
-        "where installed; Outreach on OUTREACH_EVENT_LOOP's default)",
+        "where installed; Outreach on OUTREACH_EVENT_LOOP's default, auto)",
     )
     parser.add_argument("--ceiling", action="store_true", help="also FastAPI + static TwiML")
     parser.add_argument("--max-rate", type=float, default=4000.0, help="sizes the request pool")

@@ -53,7 +53,7 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "host": settings.host,
         "port": settings.port,
-        "loop": settings.event_loop,
+        "loop": settings.serve_loop(),
         "log_config": None,
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or None,

@@ -39,10 +39,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # uvicorn worker processes of `outreach serve` (metrics then use the multiprocess mode).
     web_workers: int = Field(default=1, ge=1, le=64)
-    # The event loop of `outreach serve`: the standard library's, or uvloop. Under a burst the
-    # standard loop kept the slowest answers within a few times the median; uvloop let some
-    # connections wait ten times as long (BENCHMARKS.md).
-    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
+    # The event loop of `outreach serve` (see `serve_loop`): "auto", "asyncio" or "uvloop".
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     demo: bool = False
     insecure_skip_signature: bool = False
     log_level: str = "INFO"
@@ -150,6 +148,19 @@ class Settings(BaseSettings):
         except ValueError as exc:  # name the variable to fix, as the operator writes it
             raise ValueError(f"{env_name(str(info.field_name))} {exc}") from exc
         return value
+
+    def serve_loop(self) -> str:
+        """The loop uvicorn runs: "auto" is the standard one for one process, uvloop for more.
+
+        Measured (BENCHMARKS.md): one process under a burst on uvloop answered some connections
+        ten times later than the median, the standard loop within about twice it, at the same
+        throughput. Several processes share one listening socket, and the standard loop's
+        accept takes every waiting connection at once: one process got the whole burst and
+        throughput halved, where uvloop's one-at-a-time accept spreads it.
+        """
+        if self.event_loop != "auto":
+            return self.event_loop
+        return "asyncio" if self.web_workers == 1 else "auto"  # uvicorn's auto: uvloop
 
     def trusted_proxy_networks(self) -> tuple[ProxyNetwork, ...]:
         """The trusted proxies as networks (a bare address is a network of one)."""

@@ -119,3 +119,21 @@ def test_client_commands_still_find_a_running_demos_secrets(
     demo = Settings(database_url=url, demo=True).ensure_secrets()
     client = cli_settings(database_url=url)  # as `outreach text` reads them
     assert client.demo and client.twilio_auth_token == demo.twilio_auth_token
+
+
+@pytest.mark.parametrize(
+    ("event_loop", "workers", "runs"),
+    [
+        ("auto", 1, "asyncio"),  # one process: the loop that stays fair under a burst
+        ("auto", 2, "auto"),  # shared socket: uvicorn's auto (uvloop) spreads the accepts
+        ("uvloop", 1, "uvloop"),
+        ("asyncio", 4, "asyncio"),
+    ],
+)
+def test_serve_runs_the_loop_its_process_count_needs(
+    tmp_path: Path, event_loop: str, workers: int, runs: str
+) -> None:
+    settings = make_settings(
+        f"sqlite:///{tmp_path}/o.db", event_loop=event_loop, web_workers=workers
+    )
+    assert settings.serve_loop() == runs
