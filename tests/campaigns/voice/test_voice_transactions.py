@@ -35,6 +35,22 @@ def _recorded_first(ctx: AppContext, number: str) -> None:
         )
 
 
+def _start(session: Session, ctx: AppContext) -> str | None:
+    """Starts call SID to the radio spot, as its entry webhook would."""
+    line = find_line(session, ctx, RADIO)
+    assert line is not None
+    return start_call(
+        session,
+        ctx,
+        line=line,
+        call_sid=SID,
+        caller=CALLER,
+        direction=CallDirection.INBOUND,
+        now=OPEN,
+        render=renderer(ctx.settings.public_url),
+    )
+
+
 def _marker(ctx: AppContext) -> object:
     with ctx.sessions() as session:
         return session.scalar(select(RegistrySetting.value).where(RegistrySetting.key == "marker"))
@@ -46,18 +62,7 @@ def test_a_call_entry_that_loses_a_race_keeps_the_callers_earlier_work(
     _recorded_first(loaded, RADIO)
     with loaded.sessions() as session:
         session.add(RegistrySetting(key="marker", value={"kept": True}))
-        line = find_line(session, loaded, RADIO)
-        assert line is not None
-        start_call(
-            session,
-            loaded,
-            line=line,
-            call_sid=SID,
-            caller=CALLER,
-            direction=CallDirection.INBOUND,
-            now=OPEN,
-            render=renderer(loaded.settings.public_url),
-        )
+        _start(session, loaded)
         session.commit()
     assert _marker(loaded) == {"kept": True}
 
@@ -85,18 +90,7 @@ def test_a_step_whose_call_moved_on_under_it_is_not_applied(
     the call on after this one read it (where no lock kept it out), this copy fails whole."""
     render = renderer(loaded.settings.public_url)
     with loaded.sessions() as session:
-        line = find_line(session, loaded, RADIO)
-        assert line is not None
-        first = start_call(
-            session,
-            loaded,
-            line=line,
-            call_sid=SID,
-            caller=CALLER,
-            direction=CallDirection.INBOUND,
-            now=OPEN,
-            render=render,
-        )
+        first = _start(session, loaded)
         session.commit()
     assert first
     calls = Call.__table__
