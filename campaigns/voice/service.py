@@ -54,8 +54,8 @@ FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "canceled", "faile
 # Twilio's CallStatus values in the order a call goes through them; the final ones rank last.
 STATUS_ORDER = ("queued", "initiated", "ringing", "in-progress")
 MAX_DIGITS = 32
-# A step's two statements before the flow runs, built once: building and cache-keying them per
-# request cost more than running them. The claim moves `seq` on only from the step's number.
+# A step's SELECT of its call (with the row lock), built once: building and cache-keying it
+# per request cost more than running it.
 _CALL_FOR_STEP = select(Call).where(Call.call_sid == bindparam("sid")).with_for_update()
 _CALLS: Table = Call.__table__  # type: ignore[assignment]
 # What a step may change on its call's row. The step writes them all back with one UPDATE
