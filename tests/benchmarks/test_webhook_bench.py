@@ -59,3 +59,14 @@ def test_constant_rate_mode_offers_the_rate_and_answers_every_request(tmp_path: 
     assert_all_answered(data, ("voice",))
     for target in ("floor", "outreach"):
         assert data["summary"]["voice"][target]["offered_rps"] == pytest.approx(20, rel=0.3)
+
+
+def test_the_in_process_breakdown_answers_every_request_of_both_apps() -> None:
+    script = ROOT / "benchmarks" / "inprocess_bench.py"
+    argv = [sys.executable, str(script), "--messages", "40", "--calls", "10", "--top", "3"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for scenario in ("sms", "voice"):
+        assert f"## {scenario}" in done.stdout, done.stdout
+    assert done.stdout.count("| function calls/request |") == 2, done.stdout
+    assert "sqlalchemy" in done.stdout, done.stdout
