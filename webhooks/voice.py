@@ -51,8 +51,8 @@ def _caller(form: FormData) -> str:
 def _ends(form: FormData) -> tuple[str, str, CallDirection]:
     """Returns (our number, the caller's number, direction) of a call's form."""
     outbound = _outbound(form)
-    ours = normalize_number(_field(form, "From" if outbound else "To"))
-    ours = ours or _field(form, "From" if outbound else "To")
+    dialed = _field(form, "From" if outbound else "To")
+    ours = normalize_number(dialed) or dialed
     return ours, _caller(form), CallDirection.CALLBACK if outbound else CallDirection.INBOUND
 
 
