@@ -6,6 +6,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,7 +21,7 @@ from alembic.config import Config
 from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.schema import Table
@@ -51,6 +52,9 @@ SID_LENGTH = 255
 # busy process, so no request opens (and re-PRAGMAs) an overflow connection of its own.
 SQLITE_POOL_SIZE = 12
 PG_POOL_SIZE = 20
+# A pooled PostgreSQL connection idle this long is pinged before it is used (see _ping_if_idle).
+PG_IDLE_PING_SECONDS = 1.0
+_IDLE_SINCE = "outreach_idle_since"
 # One writer per process and SQLite file, as a bounded wait on a lock (see session_scope).
 _SQLITE_WRITERS: WeakKeyDictionary[Engine, tuple[threading.Lock, float]] = WeakKeyDictionary()
 # The execution option of a SQLite BEGIN IMMEDIATE that must not wait (see `run_if_writer_free`).
@@ -166,20 +170,54 @@ def make_engine(
 
 
 def _pg_engine(url: str, lock_timeout: float, statement_timeout: float) -> Engine:
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         # As many as before (10 + 10 overflow), all kept: an overflow connection was opened
         # and closed per request under load, each a new PostgreSQL backend.
         pool_size=PG_POOL_SIZE,
         max_overflow=0,
         pool_timeout=lock_timeout,
+        # The connection checked in last is handed out first: under load a few stay busy and
+        # are never pinged (see _ping_if_idle); the rest sit idle.
+        pool_use_lifo=True,
         connect_args={
             "options": _pg_options(url, lock_timeout, statement_timeout),
             # An unreachable server fails a connect as fast as a held lock (not TCP's minutes).
             "connect_timeout": max(1, round(lock_timeout)),
         },
     )
+    _ping_if_idle(engine)
+    return engine
+
+
+def _ping_if_idle(engine: Engine) -> None:
+    """Pings a pooled connection at checkout only if it sat idle for PG_IDLE_PING_SECONDS.
+
+    `pool_pre_ping` pinged at every checkout: one more round trip per request and job, a
+    sixth of a voice step's. A connection back from a request a moment ago is alive; one that
+    waited in the pool (a quiet hour, a server restart meanwhile) is pinged first, and if the
+    server has dropped it, the pool opens a new one (SQLAlchemy's DisconnectionError). A
+    connection that dies within the idle window fails its statement instead; the pool is
+    invalidated then, and a webhook's one retry (`in_transaction`) runs on a new connection.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < PG_IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if not engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                raise
+            alive = False
+        if not alive:
+            raise DisconnectionError("the pooled connection was closed by the server")
 
 
 def _sqlite_transactions(engine: Engine, *, in_memory: bool, lock_timeout: float) -> None:
