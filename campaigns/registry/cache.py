@@ -3,8 +3,9 @@
 Which campaign owns a number, which keywords it answers, the organisation block: these change
 only when a campaign is written, yet every inbound text asked the database for them. A process
 keeps one `Snapshot` per database, built under the `registry_version` token it read first.
-Each unit of work reads the token once (one primary-key SELECT instead of three joins) and
-rebuilds the snapshot when it changed. The token changes (to a fresh random value, never
+Each unit of work reads the token once (one primary-key SELECT instead of three joins, or a
+column of the statement a voice webhook sends first: `TOKEN_COLUMN`) and rebuilds the
+snapshot when it changed. The token changes (to a fresh random value, never
 reused, so a rolled-back write cannot come back) in the same transaction as any write of a
 campaign, number, keyword, hotline or registry setting (`models._new_registry_token`), so it
 is committed with that write: a request that begins after a campaign write committed, in any
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from campaigns.registry.models import (
     REGISTRY_SNAPSHOT,
+    REGISTRY_TOKEN,
     Campaign,
     CampaignNumber,
     Hotline,
@@ -83,6 +85,16 @@ _BY_ENGINE: WeakKeyDictionary[Engine | Connection, Snapshot] = WeakKeyDictionary
 
 # Read by every unit of work that looks at the registry: built once (Core, no ORM).
 _TOKEN = select(RegistryVersion.__table__.c.token).where(RegistryVersion.__table__.c.id == 1)
+# The token as one more column of the statement a unit of work sends first (a voice step's
+# call row, a new call's line): read there, it costs no round trip of its own, and the
+# snapshot it names is the one that statement saw. Give it to `token_read`.
+TOKEN_COLUMN = _TOKEN.scalar_subquery().label("registry_token")
+
+
+def token_read(session: Session, token: str | None) -> None:
+    """Keeps the token a statement of this transaction read (TOKEN_COLUMN) for `snapshot`."""
+    if REGISTRY_SNAPSHOT not in session.info:
+        session.info[REGISTRY_TOKEN] = token
 
 
 def snapshot(session: Session) -> Snapshot:
@@ -90,7 +102,10 @@ def snapshot(session: Session) -> Snapshot:
     held: Snapshot | None = session.info.get(REGISTRY_SNAPSHOT)
     if held is not None:
         return held
-    token = session.connection().execute(_TOKEN).scalar()
+    if REGISTRY_TOKEN in session.info:
+        token = session.info.pop(REGISTRY_TOKEN)
+    else:
+        token = session.connection().execute(_TOKEN).scalar()
     bind = session.get_bind()
     cached = _BY_ENGINE.get(bind)
     if token is not None and cached is not None and cached.token == token:
@@ -220,3 +235,4 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
     """A session's snapshot lasts one transaction: the next one reads the token again."""
     if transaction.parent is None:
         session.info.pop(REGISTRY_SNAPSHOT, None)
+        session.info.pop(REGISTRY_TOKEN, None)

@@ -154,6 +154,8 @@ class RegistryVersion(Base):
 
 # Where a session keeps the registry snapshot of its transaction (campaigns/registry/cache.py).
 REGISTRY_SNAPSHOT = "outreach_registry_snapshot"
+# Where a session keeps the token a statement of its transaction read along with its own rows.
+REGISTRY_TOKEN = "outreach_registry_token"  # noqa: S105 (a session.info key, not a secret)
 _REGISTRY_TABLES = (Campaign, CampaignNumber, Keyword, Hotline, RegistrySetting)
 
 
@@ -164,6 +166,7 @@ def _new_registry_token(session: Session, _context: Any, _instances: Any) -> Non
     if not any(isinstance(obj, _REGISTRY_TABLES) for obj in touched):
         return
     session.info.pop(REGISTRY_SNAPSHOT, None)
+    session.info.pop(REGISTRY_TOKEN, None)
     token = uuid.uuid4().hex
     insert = insert_for(session, RegistryVersion).values(id=1, token=token)
     session.execute(insert.on_conflict_do_update(index_elements=["id"], set_={"token": token}))

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from campaigns.flows.models import FlowAttachment, StoredFlow
+from campaigns.registry.cache import TOKEN_COLUMN, token_read
 from campaigns.registry.cache import psa_campaigns as psa_campaigns
 from campaigns.registry.flows import flow_file
 from campaigns.registry.models import Campaign, CampaignNumber, Hotline
@@ -63,6 +64,7 @@ _CAMPAIGN_LINES = (
         Campaign.timezone,
         StoredFlow.key,
         StoredFlow.live_version_id,
+        TOKEN_COLUMN,  # the registry's, read with the lines (see cache.token_read)
     )
     .join(CampaignNumber)
     .outerjoin(FlowAttachment, FlowAttachment.campaign_id == Campaign.id)
@@ -84,9 +86,10 @@ def _attached(key: str | None, version_id: int | None) -> tuple[str, int | None]
 
 def find_line(session: Session, ctx: AppContext, number: str) -> Line | None:
     """Finds the campaign (tracking number with a voice flow) or hotline a number reaches."""
-    for campaign_id, options, timezone, key, version_id in session.execute(
+    for campaign_id, options, timezone, key, version_id, token in session.execute(
         _CAMPAIGN_LINES, {"number": number}
     ):
+        token_read(session, token)
         voice = options.get("voice")
         voice = voice if isinstance(voice, dict) else {}
         stored = _live(_attached(key, version_id))

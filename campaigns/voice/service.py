@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.flows.service import load_version
 from campaigns.followups.enrol import open_series
-from campaigns.registry.cache import campaign_timezone, hotline_timezone
+from campaigns.registry.cache import TOKEN_COLUMN, campaign_timezone, hotline_timezone, token_read
 from campaigns.registry.enums import Attribution, Channel, InteractionKind
 from campaigns.registry.models import Interaction
 from campaigns.voice.effects import add_event, apply_effects
@@ -56,7 +56,10 @@ STATUS_ORDER = ("queued", "initiated", "ringing", "in-progress")
 MAX_DIGITS = 32
 # A step's SELECT of its call (with the row lock), built once: building and cache-keying it
 # per request cost more than running it.
-_CALL_FOR_STEP = select(Call).where(Call.call_sid == bindparam("sid")).with_for_update()
+# The call row, locked, and the registry token with it (one round trip, not two).
+_CALL_FOR_STEP = (
+    select(Call, TOKEN_COLUMN).where(Call.call_sid == bindparam("sid")).with_for_update(of=Call)
+)
 _CALLS: Table = Call.__table__  # type: ignore[assignment]
 # What a step may change on its call's row. The step writes them all back with one UPDATE
 # that also moves `seq` on, only from the step's own number (see `_write_step`).
@@ -290,10 +293,12 @@ def step_call(
     render: Renderer,
 ) -> str | None:
     """Takes one step and returns its TwiML (None: no such call); a retry gets the cached one."""
-    call = session.scalar(_CALL_FOR_STEP, {"sid": call_sid})
-    if call is None:
+    found = session.execute(_CALL_FOR_STEP, {"sid": call_sid}).first()
+    if found is None:
         log.warning("voice step for an unknown call", extra={"call": call_sid[:64]})
         return None
+    call: Call = found[0]
+    token_read(session, found[1])
     if caller is not None and ctx.contact_id(caller) != call.contact_id:
         # Not this call's caller (a reused CallSid): it must not move the call, nor opt in.
         log.warning("voice step from another caller than the call's; refused", extra=_ids(call))

@@ -18,6 +18,7 @@ from outreach.core.context import AppContext
 from outreach.core.db import make_engine, make_session_factory
 from tests.support.app import signed_post
 from tests.support.database import statements
+from tests.support.voice import HOTLINE, OPEN, Caller, record
 
 FLYER = "+994502000101"  # AZ-FLYER-BAKU-2027: iş, работа, work
 OLD_REPLY = "Xaricdə iş?"
@@ -110,3 +111,23 @@ def test_psa_codes_and_follow_ups_changed_by_another_process_are_read_at_once(
     with loaded.sessions() as session:
         assert psa_campaigns(session)["777"] == news(session).id
         assert campaign_followups(session, news(session).id) == (None, FLYER)
+
+
+def test_a_psa_code_moved_by_another_process_attributes_the_next_voice_step(
+    client: Any, loaded: AppContext, other: AppContext
+) -> None:
+    # A step reads the registry's token with its call row: that token, not a cached one,
+    # decides whether the process's snapshot still holds.
+    loaded.clock = lambda: OPEN
+    call = Caller(client, HOTLINE)
+    call.start()
+    call.press("3")
+    with other.sessions.begin() as session:
+        tv = session.scalars(select(Campaign).where(Campaign.code == "AZ-TV-ITV-2027")).one()
+        tv.options = {**tv.options, "psa_codes": []}
+        campaign = news(session)
+        campaign.options = {**campaign.options, "psa_codes": ["201"]}
+        news_id = campaign.id
+    call.press("201#")
+    stored, _ = record(loaded, call.sid)
+    assert (stored.psa_code, stored.campaign_id, stored.attribution) == ("201", news_id, "psa_code")

@@ -268,7 +268,7 @@ def _writes_of_calls(sent: list[str]) -> list[str]:
     return [s for s in sent if s.startswith("UPDATE calls")]
 
 
-def test_a_step_writes_its_call_row_once_guarded_by_its_step_number(
+def test_a_step_reads_its_call_once_and_writes_it_once_guarded_by_its_step_number(
     phone: TestClient, loaded: AppContext
 ) -> None:
     call = Caller(phone, RADIO)
@@ -282,6 +282,10 @@ def test_a_step_writes_its_call_row_once_guarded_by_its_step_number(
         assert "calls.seq" in updates[0].split(" WHERE ", 1)[1], updates[0]
         # The interaction row (language, PSA code) is updated in place, never read first.
         assert not [s for s in sent if s.startswith("SELECT") and "FROM interactions" in s]
+        # One read: the call row, locked, with the registry's token (not a SELECT of its own).
+        reads = [s for s in sent if s.startswith("SELECT")]
+        assert len(reads) == 1 and "FROM calls" in reads[0], reads
+        assert "FROM registry_version" in reads[0], reads
     stored, events = record(loaded, call.sid)
     assert stored.seq == 5 and stored.language == "en" and stored.events == len(events)
     with loaded.sessions() as session:
@@ -297,16 +301,17 @@ def test_a_step_writes_its_call_row_once_guarded_by_its_step_number(
     assert again == stored.last_twiml and not _writes_of_calls(sent)
 
 
-def test_a_new_call_finds_its_line_in_one_statement_and_its_sid_by_inserting(
+def test_a_new_call_reads_its_line_and_the_registry_in_one_statement_and_inserts_its_sid(
     phone: TestClient, loaded: AppContext
 ) -> None:
     Caller(phone, RADIO, sid="CA" + "1" * 32).start()  # the registry's snapshot is read once
     call = Caller(phone, RADIO)
     with statements(loaded.engine) as sent:
         first = call.start()
-    selects = [s for s in sent if s.startswith("SELECT") and "registry_version" not in s]
-    # The campaign, its number and the flow attached to it: one statement.
+    selects = [s for s in sent if s.startswith("SELECT")]
+    # The campaign, its number, the flow attached to it and the registry's token: one statement.
     assert len(selects) == 1 and "FROM campaigns" in selects[0], selects
+    assert "FROM registry_version" in selects[0], selects
     # The CallSid is not looked up before the call is recorded: its unique key finds a retry.
     assert not [s for s in sent if s.startswith("SELECT") and "FROM calls" in s]
     with statements(loaded.engine) as again:
