@@ -12,10 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.flows.service import load_version
@@ -40,6 +40,7 @@ from ivr_flows.engine import step
 from ivr_flows.loader import FlowError, load_flow
 from ivr_flows.model import Flow, Issue, NodeKind
 from outreach.core.context import AppContext
+from outreach.core.db import insert_for
 from outreach.core.logs import event
 from outreach.core.metrics import CALLS_STARTED, count_on_commit
 
@@ -61,6 +62,7 @@ _CALL_FOR_STEP = (
     select(Call, TOKEN_COLUMN).where(Call.call_sid == bindparam("sid")).with_for_update(of=Call)
 )
 _CALLS: Table = Call.__table__  # type: ignore[assignment]
+_INTERACTIONS: Table = Interaction.__table__  # type: ignore[assignment]
 # What a step may change on its call's row. The step writes them all back with one UPDATE
 # that also moves `seq` on, only from the step's own number (see `_write_step`).
 STEP_COLUMNS = (
@@ -182,38 +184,46 @@ def start_call(
         caller=caller,
         number=line.number,
     )
-    call = Call(
-        call_sid=call_sid,
-        campaign_id=campaign_id,
-        hotline_id=line.hotline_id,
-        flow_id=flow.id,
-        flow_file=str(line.flow_file or ""),
-        flow_version_id=line.flow_version_id,
-        simulated=line.simulated,
-        direction=direction,
-        number=line.number,
-        contact_id=contact,
-        country=country,
-        attribution=attribution.value,
-        state={},
-        results={},
-        seq=1,
-        started_at=now,
+    call = _record_call(
+        session,
+        {
+            "call_sid": call_sid,
+            "campaign_id": campaign_id,
+            "hotline_id": line.hotline_id,
+            "flow_id": flow.id,
+            "flow_file": str(line.flow_file or ""),
+            "flow_version_id": line.flow_version_id,
+            "simulated": line.simulated,
+            "direction": direction,
+            "number": line.number,
+            "contact_id": contact,
+            "country": country,
+            "attribution": attribution.value,
+            "psa_code": None,
+            "language": None,
+            "state": result.state.to_dict(),
+            "results": {},
+            "seq": 1,
+            "events": 0,
+            "last_twiml": render(result.actions, 1),
+            "outcome": None,
+            "ended_node": None,
+            "status": None,
+            "duration_seconds": None,
+            "started_at": now,
+            "ended_at": None,
+            "updated_at": now,
+        },
     )
-    try:
-        with session.begin_nested():
-            session.add(call)
-            if not line.simulated:  # a simulated call is never counted
-                session.add(_interaction(call, attribution, now))
-    except IntegrityError:
+    if call is not None and not line.simulated and not _count_call(session, call, attribution):
+        call = None  # another request counted this CallSid first (a simulated call is never)
+    if call is None:
         # A retry of a known call, or another worker took the same call first: its TwiML.
         again = session.scalar(select(Call).where(Call.call_sid == call_sid))
         return _retried(again, contact) if again is not None else None
     apply_effects(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
     )
-    call.state = result.state.to_dict()
-    call.last_twiml = render(result.actions, 1)
     count_on_commit(session, CALLS_STARTED.labels(direction=direction.value))
     event(
         log,
@@ -227,18 +237,66 @@ def start_call(
     return call.last_twiml
 
 
-def _interaction(call: Call, attribution: Attribution, now: datetime) -> Interaction:
-    return Interaction(
-        campaign_id=call.campaign_id,
-        channel=Channel.VOICE,
-        kind=InteractionKind.CALL,
-        attribution=attribution,
-        number=call.number,
-        contact_id=call.contact_id,
-        country=call.country,
-        created_at=now,
-        external_sid=call.call_sid,
+def _record_call(session: Session, values: dict[str, Any]) -> Call | None:
+    """Inserts a new call's row, the step's TwiML and state in it; None if its CallSid is known.
+
+    One INSERT ... ON CONFLICT DO NOTHING: a retried CallSid (or a copy of the request that
+    another worker took first) inserts nothing, with no savepoint around the insert (two round
+    trips fewer than catching the unique key's IntegrityError). The row is then the session's,
+    as if it had been loaded, so what the effects change goes out in one UPDATE at the commit.
+    """
+    created = (
+        session.connection()
+        .execute(
+            insert_for(session, Call)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["call_sid"])
+            .returning(_CALLS.c.id)
+        )
+        .scalar()
     )
+    if created is None:
+        return None
+    call = Call(id=created, **values)
+    make_transient_to_detached(call)
+    session.add(call)
+    return call
+
+
+def _count_call(session: Session, call: Call, attribution: Attribution) -> bool:
+    """Inserts the call's Interaction row (what the reports count); False if one was there.
+
+    Then the call row just inserted is taken back: the call is not this request's to run.
+    """
+    counted = (
+        session.connection()
+        .execute(
+            insert_for(session, Interaction)
+            .values(_interaction(call, attribution))
+            .on_conflict_do_nothing()
+            .returning(_INTERACTIONS.c.id)
+        )
+        .scalar()
+    )
+    if counted is None:
+        session.expunge(call)
+        session.connection().execute(delete(_CALLS).where(_CALLS.c.id == call.id))
+    return counted is not None
+
+
+def _interaction(call: Call, attribution: Attribution) -> dict[str, Any]:
+    """The call's Interaction row, counted in the reports (a simulated call has none)."""
+    return {
+        "campaign_id": call.campaign_id,
+        "channel": Channel.VOICE,
+        "kind": InteractionKind.CALL,
+        "attribution": attribution,
+        "number": call.number,
+        "contact_id": call.contact_id,
+        "country": call.country,
+        "created_at": call.started_at,
+        "external_sid": call.call_sid,
+    }
 
 
 def line_flow(session: Session, ctx: AppContext, line: Line) -> Flow:

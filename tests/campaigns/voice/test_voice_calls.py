@@ -312,8 +312,12 @@ def test_a_new_call_reads_its_line_and_the_registry_in_one_statement_and_inserts
     # The campaign, its number, the flow attached to it and the registry's token: one statement.
     assert len(selects) == 1 and "FROM campaigns" in selects[0], selects
     assert "FROM registry_version" in selects[0], selects
-    # The CallSid is not looked up before the call is recorded: its unique key finds a retry.
+    # The CallSid is not looked up before the call is recorded: its unique key finds a retry,
+    # by an INSERT that does nothing on conflict (no savepoint to catch an IntegrityError).
     assert not [s for s in sent if s.startswith("SELECT") and "FROM calls" in s]
+    assert not [s for s in sent if s.startswith(("SAVEPOINT", "RELEASE"))], sent
+    written = [s for s in sent if s.startswith("INSERT INTO calls")]
+    assert len(written) == 1 and "ON CONFLICT" in written[0], written
     with statements(loaded.engine) as again:
         assert call.retry() == first
     # Its record's insert, refused by the unique key, is what finds it.
