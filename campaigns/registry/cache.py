@@ -4,8 +4,10 @@ Which campaign owns a number, which keywords it answers, the organisation block:
 only when a campaign is written, yet every inbound text asked the database for them. A process
 keeps one `Snapshot` per database, built under the `registry_version` token it read first.
 Each unit of work reads the token once (one primary-key SELECT instead of three joins, or a
-column of the statement a voice webhook sends first: `TOKEN_COLUMN`) and rebuilds the
-snapshot when it changed. The token changes (to a fresh random value, never
+column of a statement it sends anyway: `TOKEN_COLUMN`) and rebuilds the snapshot when it
+changed. A keyword or unmatched text answers from the cached snapshot first and checks it by
+the token its INSERT returns, answering again before its commit if that changed
+(`assume_cached`, `still_current`). The token changes (to a fresh random value, never
 reused, so a rolled-back write cannot come back) in the same transaction as any write of a
 campaign, number, keyword, hotline or registry setting (`models._new_registry_token`), so it
 is committed with that write: a request that begins after a campaign write committed, in any
@@ -95,6 +97,33 @@ def token_read(session: Session, token: str | None) -> None:
     """Keeps the token a statement of this transaction read (TOKEN_COLUMN) for `snapshot`."""
     if REGISTRY_SNAPSHOT not in session.info:
         session.info[REGISTRY_TOKEN] = token
+
+
+def assume_cached(session: Session) -> None:
+    """Lets this unit of work answer from the process's cached snapshot before any token read.
+
+    Only for work that then reads the token with its own write (TOKEN_COLUMN in a RETURNING)
+    and checks it with `still_current` before it commits: the snapshot may be stale.
+    """
+    if REGISTRY_SNAPSHOT in session.info or REGISTRY_TOKEN in session.info:
+        return
+    cached = _BY_ENGINE.get(session.get_bind())
+    if cached is not None:
+        session.info[REGISTRY_SNAPSHOT] = cached
+
+
+def still_current(session: Session, token: str | None) -> bool:
+    """Whether the snapshot this unit of work answered from is the one `token` names.
+
+    If not (a campaign changed since it was built, or it came from a write that was rolled
+    back), it is dropped, and the next look-up loads the registry of `token`.
+    """
+    held: Snapshot | None = session.info.get(REGISTRY_SNAPSHOT)
+    if held is not None and token is not None and held.token == token:
+        return True
+    session.info.pop(REGISTRY_SNAPSHOT, None)
+    session.info[REGISTRY_TOKEN] = token
+    return False
 
 
 def snapshot(session: Session) -> Snapshot:

@@ -6,18 +6,21 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.followups.service import handle_sms_command, is_command_word
 from campaigns.registry.cache import (
+    TOKEN_COLUMN,
     CampaignEntry,
     KeywordEntry,
+    assume_cached,
     keyword_candidates,
     keywords_on,
     organisation,
+    still_current,
 )
 from campaigns.registry.enums import Attribution, Channel, Gateway, InteractionKind
 from campaigns.registry.keywords import (
@@ -42,10 +45,12 @@ _TABLE: Table = Interaction.__table__  # type: ignore[assignment]
 _BY_SID = select(_TABLE.c.id, _TABLE.c.reply).where(
     _TABLE.c.external_sid == bindparam("sid"), _TABLE.c.contact_id == bindparam("contact")
 )
+# The insert returns the registry token it saw: a keyword or unmatched text is answered
+# from the process's cached registry, checked by that token (see `_answer_text`).
 _INSERTS = {
     name: insert(_TABLE)
     .on_conflict_do_nothing(index_elements=["external_sid", "contact_id"])
-    .returning(_TABLE.c.id)
+    .returning(_TABLE.c.id, TOKEN_COLUMN)
     for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
 }
 FALLBACK_DEFAULT = "Text one of: {keywords}."
@@ -103,7 +108,7 @@ def handle_inbound_sms(
                 return _again(previous)
             with session.begin_nested():
                 return _answer(session, ctx, message=message, caller=caller, now=now)
-        return _answer(session, ctx, message=message, caller=caller, now=now)
+        return _answer_text(session, message=message, caller=caller, now=now)
     except (IntegrityError, _RecordedFirst):
         existing = _by_sid(session, message.message_sid, contact)
         if existing is None:
@@ -120,6 +125,18 @@ def _again(previous: tuple[int, str | None]) -> SmsOutcome:
     return SmsOutcome(reply=reply, interaction_id=interaction_id, duplicate=True)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What a message is answered and recorded as."""
+
+    reply: str | None
+    kind: InteractionKind
+    campaign_id: int | None
+    language: str | None
+    keyword: str | None
+    attribution: Attribution
+
+
 def _answer(
     session: Session,
     ctx: AppContext,
@@ -132,29 +149,54 @@ def _answer(
 
     # Commands (STOP, HELP, YES…) come before keywords; the follow-up layer answers them.
     command = _command(session, ctx, message=message, word=word, now=now)
-    if command is not None:
-        return _record(
-            session,
-            message=message,
-            caller=caller,
-            now=now,
-            reply=command.reply,
-            kind=command.kind,
-            campaign_id=command.campaign_id,
-            language=command.language,
-            keyword=None,
-            attribution=Attribution.NONE if command.campaign_id is None else Attribution.KEYWORD,
-        )
+    if command is None:
+        return _answer_text(session, message=message, caller=caller, now=now)
+    answer = _Answer(
+        reply=command.reply,
+        kind=command.kind,
+        campaign_id=command.campaign_id,
+        language=command.language,
+        keyword=None,
+        attribution=Attribution.NONE if command.campaign_id is None else Attribution.KEYWORD,
+    )
+    row_id, _token = _record(session, message=message, caller=caller, now=now, answer=answer)
+    return _handled(message, caller, row_id, answer)
 
+
+def _answer_text(
+    session: Session,
+    *,
+    message: InboundSms,
+    caller: tuple[str, str | None],
+    now: datetime,
+) -> SmsOutcome:
+    """Answers a keyword or an unmatched text from the registry, with one statement.
+
+    The process's cached registry is assumed current, so the registry token is not read
+    first: the row's INSERT returns the token it saw. If a campaign changed since the cache
+    was built (in any process), the text is answered again from the registry of that token
+    and its row corrected before the commit. What is recorded and replied is what the
+    registry said when the message was recorded, as when the token was read first.
+    """
+    assume_cached(session)
+    answer = _text(session, message)
+    row_id, token = _record(session, message=message, caller=caller, now=now, answer=answer)
+    if not still_current(session, token):
+        fresh = _text(session, message)
+        if fresh != answer:
+            values = _fields(message, fresh)
+            session.connection().execute(update(_TABLE).where(_TABLE.c.id == row_id), values)
+            answer = fresh
+    return _handled(message, caller, row_id, answer)
+
+
+def _text(session: Session, message: InboundSms) -> _Answer:
+    """A keyword's campaign reply, or the default reply to a text that matched nothing."""
     match = match_keyword(session, number=message.to.number, body=message.body)
     if match is not None:
         keyword, campaign = match
         reply = campaign.replies.get(keyword.language) or next(iter(campaign.replies.values()), "")
-        return _record(
-            session,
-            message=message,
-            caller=caller,
-            now=now,
+        return _Answer(
             reply=reply,
             kind=InteractionKind.KEYWORD,
             campaign_id=campaign.id,
@@ -163,11 +205,7 @@ def _answer(
             attribution=Attribution.KEYWORD,
         )
     language, reply = default_reply(session, number=message.to.number, body=message.body)
-    return _record(
-        session,
-        message=message,
-        caller=caller,
-        now=now,
+    return _Answer(
         reply=reply,
         kind=InteractionKind.UNMATCHED,
         campaign_id=None,
@@ -252,48 +290,57 @@ def _by_sid(session: Session, sid: str, contact: str) -> tuple[int, str | None] 
     return None if row is None else (row.id, row.reply)
 
 
+def _fields(message: InboundSms, answer: _Answer) -> dict[str, object]:
+    """The interaction row's columns that the answer decides."""
+    return {
+        "campaign_id": answer.campaign_id,
+        "kind": answer.kind,
+        "attribution": answer.attribution,
+        "keyword": answer.keyword,
+        "language": answer.language,
+        "reply": (answer.reply or None) and answer.reply[:MAX_REPLY],
+    }
+
+
 def _record(
     session: Session,
     *,
     message: InboundSms,
     caller: tuple[str, str | None],
     now: datetime,
-    reply: str | None,
-    kind: InteractionKind,
-    campaign_id: int | None,
-    language: str | None,
-    keyword: str | None,
-    attribution: Attribution,
-) -> SmsOutcome:
+    answer: _Answer,
+) -> tuple[int, str | None]:
+    """Inserts the message's row; (its id, the registry token the insert saw)."""
     contact, country = caller
     connection = session.connection()
     values = {
-        "campaign_id": campaign_id,
+        **_fields(message, answer),
         "channel": message.channel,
         "gateway": message.gateway,
-        "kind": kind,
-        "attribution": attribution,
         "number": message.to.number[:32],
-        "keyword": keyword,
-        "language": language,
         "contact_id": contact,
         "country": country,
         "created_at": now,
         "external_sid": message.message_sid,
-        "reply": (reply or None) and reply[:MAX_REPLY],
     }
-    row_id = connection.execute(_INSERTS[connection.dialect.name], values).scalar()
-    if row_id is None:
+    row = connection.execute(_INSERTS[connection.dialect.name], values).first()
+    if row is None:
         raise _RecordedFirst  # see handle_inbound_sms
+    return row[0], row[1]
+
+
+def _handled(
+    message: InboundSms, caller: tuple[str, str | None], row_id: int, answer: _Answer
+) -> SmsOutcome:
     event(
         log,
         "sms handled",
-        contact=contact,
+        contact=caller[0],
         channel=str(message.channel),
         gateway=str(message.gateway),
-        kind=str(kind),
-        campaign_id=campaign_id,
-        keyword=keyword,
-        language=language,
+        kind=str(answer.kind),
+        campaign_id=answer.campaign_id,
+        keyword=answer.keyword,
+        language=answer.language,
     )
-    return SmsOutcome(reply=reply, interaction_id=row_id, kind=kind)
+    return SmsOutcome(reply=answer.reply, interaction_id=row_id, kind=answer.kind)

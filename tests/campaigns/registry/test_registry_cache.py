@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from campaigns.registry.cache import campaign_followups, keyword_candidates, psa_campaigns
-from campaigns.registry.models import Campaign, Keyword
+from campaigns.registry.models import Campaign, Interaction, Keyword
 from outreach.app import create_app
 from outreach.core.context import AppContext
 from outreach.core.db import make_engine, make_session_factory
@@ -131,3 +131,42 @@ def test_a_psa_code_moved_by_another_process_attributes_the_next_voice_step(
     call.press("201#")
     stored, _ = record(loaded, call.sid)
     assert (stored.psa_code, stored.campaign_id, stored.attribution) == ("201", news_id, "psa_code")
+
+
+def last_text(ctx: AppContext) -> Interaction:
+    with ctx.sessions() as session:
+        row = session.scalars(select(Interaction).order_by(Interaction.id.desc())).first()
+        assert row is not None
+        return row
+
+
+def test_a_warm_text_is_answered_and_recorded_in_one_statement(
+    client: Any, loaded: AppContext
+) -> None:
+    assert text(client, "iş").startswith(OLD_REPLY)  # warms the cache
+    with statements(loaded.engine) as sent:
+        assert text(client, "iş").startswith(OLD_REPLY)
+    # The registry token comes back from the row's INSERT, not from a SELECT of its own.
+    assert len(sent) == 1 and sent[0].startswith("INSERT INTO interactions"), sent
+    assert "FROM registry_version" in sent[0]
+
+
+def test_a_text_answered_from_a_stale_cache_is_answered_and_recorded_again(
+    client: Any, loaded: AppContext, other: AppContext
+) -> None:
+    assert text(client, "iş").startswith(OLD_REPLY)  # the cache: "iş" is the flyer's keyword
+    with other.sessions.begin() as session:
+        campaign = flyer(session)
+        gone = select(Keyword).where(Keyword.campaign_id == campaign.id, Keyword.normalized == "is")
+        for keyword in session.scalars(gone):
+            session.delete(keyword)
+    with statements(loaded.engine) as sent:
+        reply = text(client, "iş")
+    assert reply.startswith("Pulsuz")  # the default reply: "iş" is no keyword any more
+    row = last_text(loaded)
+    assert (row.kind, row.campaign_id, row.keyword, row.reply) == ("unmatched", None, None, reply)
+    assert [s for s in sent if s.startswith("UPDATE interactions")], sent
+    # The next text is answered from the new registry at once, in one statement again.
+    with statements(loaded.engine) as sent:
+        assert text(client, "iş") == reply
+    assert len(sent) == 1, sent
