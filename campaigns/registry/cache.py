@@ -122,7 +122,7 @@ def still_current(session: Session, token: str | None) -> bool:
     if held is not None and token is not None and held.token == token:
         return True
     session.info.pop(REGISTRY_SNAPSHOT, None)
-    session.info[REGISTRY_TOKEN] = token
+    token_read(session, token)
     return False
 
 

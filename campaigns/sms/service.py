@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +32,7 @@ from campaigns.registry.keywords import (
 )
 from campaigns.registry.models import Interaction
 from outreach.core.context import AppContext
+from outreach.core.db import insert_ignoring
 from outreach.core.logs import event
 from outreach.core.privacy import Address
 
@@ -47,12 +47,9 @@ _BY_SID = select(_TABLE.c.id, _TABLE.c.reply).where(
 )
 # The insert returns the registry token it saw: a keyword or unmatched text is answered
 # from the process's cached registry, checked by that token (see `_answer_text`).
-_INSERTS = {
-    name: insert(_TABLE)
-    .on_conflict_do_nothing(index_elements=["external_sid", "contact_id"])
-    .returning(_TABLE.c.id, TOKEN_COLUMN)
-    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-}
+_INSERTS = insert_ignoring(
+    _TABLE, _TABLE.c.id, TOKEN_COLUMN, index_elements=["external_sid", "contact_id"]
+)
 FALLBACK_DEFAULT = "Text one of: {keywords}."
 
 
@@ -184,7 +181,7 @@ def _answer_text(
     if not still_current(session, token):
         fresh = _text(session, message)
         if fresh != answer:
-            values = _fields(message, fresh)
+            values = _fields(fresh)
             session.connection().execute(update(_TABLE).where(_TABLE.c.id == row_id), values)
             answer = fresh
     return _handled(message, caller, row_id, answer)
@@ -290,7 +287,7 @@ def _by_sid(session: Session, sid: str, contact: str) -> tuple[int, str | None] 
     return None if row is None else (row.id, row.reply)
 
 
-def _fields(message: InboundSms, answer: _Answer) -> dict[str, object]:
+def _fields(answer: _Answer) -> dict[str, object]:
     """The interaction row's columns that the answer decides."""
     return {
         "campaign_id": answer.campaign_id,
@@ -314,7 +311,7 @@ def _record(
     contact, country = caller
     connection = session.connection()
     values = {
-        **_fields(message, answer),
+        **_fields(answer),
         "channel": message.channel,
         "gateway": message.gateway,
         "number": message.to.number[:32],

@@ -40,7 +40,7 @@ from ivr_flows.engine import step
 from ivr_flows.loader import FlowError, load_flow
 from ivr_flows.model import Flow, Issue, NodeKind
 from outreach.core.context import AppContext
-from outreach.core.db import insert_for
+from outreach.core.db import insert_ignoring
 from outreach.core.logs import event
 from outreach.core.metrics import CALLS_STARTED, count_on_commit
 
@@ -63,6 +63,9 @@ _CALL_FOR_STEP = (
 )
 _CALLS: Table = Call.__table__  # type: ignore[assignment]
 _INTERACTIONS: Table = Interaction.__table__  # type: ignore[assignment]
+# A new call's row and its interaction row, each inserted unless its key is taken.
+_NEW_CALL = insert_ignoring(_CALLS, _CALLS.c.id, index_elements=["call_sid"])
+_NEW_INTERACTION = insert_ignoring(_INTERACTIONS, _INTERACTIONS.c.id)
 # What a step may change on its call's row. The step writes them all back with one UPDATE
 # that also moves `seq` on, only from the step's own number (see `_write_step`).
 STEP_COLUMNS = (
@@ -245,16 +248,8 @@ def _record_call(session: Session, values: dict[str, Any]) -> Call | None:
     trips fewer than catching the unique key's IntegrityError). The row is then the session's,
     as if it had been loaded, so what the effects change goes out in one UPDATE at the commit.
     """
-    created = (
-        session.connection()
-        .execute(
-            insert_for(session, Call)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["call_sid"])
-            .returning(_CALLS.c.id)
-        )
-        .scalar()
-    )
+    connection = session.connection()
+    created = connection.execute(_NEW_CALL[connection.dialect.name], values).scalar()
     if created is None:
         return None
     call = Call(id=created, **values)
@@ -268,19 +263,12 @@ def _count_call(session: Session, call: Call, attribution: Attribution) -> bool:
 
     Then the call row just inserted is taken back: the call is not this request's to run.
     """
-    counted = (
-        session.connection()
-        .execute(
-            insert_for(session, Interaction)
-            .values(_interaction(call, attribution))
-            .on_conflict_do_nothing()
-            .returning(_INTERACTIONS.c.id)
-        )
-        .scalar()
-    )
+    connection = session.connection()
+    row = _interaction(call, attribution)
+    counted = connection.execute(_NEW_INTERACTION[connection.dialect.name], row).scalar()
     if counted is None:
         session.expunge(call)
-        session.connection().execute(delete(_CALLS).where(_CALLS.c.id == call.id))
+        connection.execute(delete(_CALLS).where(_CALLS.c.id == call.id))
     return counted is not None
 
 

@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
 
@@ -289,6 +290,22 @@ def insert_for(session: Session, table: type[Base] | Table) -> postgresql.Insert
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def insert_ignoring(
+    table: Table, *returning: Any, index_elements: Sequence[str] | None = None
+) -> dict[str, ReturningInsert[Any]]:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING …` per dialect name, built once.
+
+    Run `statements[connection.dialect.name]` with the row's values as parameters: built and
+    cache-keyed per request, a statement cost more than running it. No row back: a conflict.
+    """
+    return {
+        name: insert(table)
+        .on_conflict_do_nothing(index_elements=index_elements)
+        .returning(*returning)
+        for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    }
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
