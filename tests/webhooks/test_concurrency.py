@@ -170,3 +170,18 @@ def _events(ctx: AppContext, sid: str) -> list[tuple[str, str, str | None]]:
 def _seq(ctx: AppContext, sid: str) -> int:
     with ctx.sessions() as session:
         return int(session.scalars(select(Call.seq).where(Call.call_sid == sid)).one())
+
+
+def test_copies_of_one_new_call_start_it_once(server: httpx.Client, loaded: AppContext) -> None:
+    """The entry's INSERT … ON CONFLICT DO NOTHING: one copy records the call, the rest find
+    it and answer its first TwiML; the call is counted once and its first step runs once."""
+    reference = Caller(server, RADIO, "+994501110000")  # type: ignore[arg-type]
+    reference.start()
+    call = Caller(server, RADIO)  # type: ignore[arg-type]
+    responses = post_together(server, "/twilio/voice", [call.form(CallStatus="ringing")] * COPIES)
+    assert all(r.status_code == 200 for r in responses)
+    assert not any(VOICE_APOLOGY in r.text for r in responses)
+    assert {r.text for r in responses} == {reference.twiml}
+    assert count(loaded, Call, Call.call_sid == call.sid) == 1
+    assert count(loaded, Interaction, Interaction.external_sid == call.sid) == 1
+    assert _events(loaded, call.sid) == _events(loaded, reference.sid)
