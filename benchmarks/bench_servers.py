@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,10 +188,21 @@ def _base_env() -> dict[str, str]:
 
 
 def floor_server(
-    work: Path, database_url: str, keys: Secrets, workers: int, loop: str | None = None
+    work: Path,
+    database_url: str,
+    keys: Secrets,
+    workers: int,
+    loop: str | None = None,
+    *,
+    features: bool = False,
 ) -> Server:
-    """The floor app under uvicorn (access log off, as little as possible besides the work)."""
+    """The floor app under uvicorn (access log off, as little as possible besides the work).
+
+    With `features`, the floor carries what every Outreach webhook carries besides its work
+    (floor_features.py), the access log line among it, as `outreach serve` writes it.
+    """
     port = free_port()
+    name = "floor+features" if features else "floor"
     env = {
         **_base_env(),
         "PYTHONPATH": str(HERE),
@@ -200,15 +211,18 @@ def floor_server(
         "FLOOR_AUTH_TOKEN": keys.token,
         "FLOOR_HASH_KEY": keys.hash_key,
         "FLOOR_CAMPAIGNS_FILE": str(DEMO_FILE),
+        "FLOOR_FEATURES": "1" if features else "",
     }
     argv = [sys.executable, "-m", "uvicorn", "--factory", "floor_app:create_app"]
     argv += ["--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port)]
-    argv += ["--no-access-log", "--log-level", "warning"]
+    argv += (
+        ["--log-level", "warning"] if features else ["--no-access-log", "--log-level", "warning"]
+    )
     if loop:
         argv += ["--loop", loop]
     if workers > 1:
         argv += ["--workers", str(workers)]
-    return Server("floor", argv, env, work / "floor.log", port)
+    return Server(name, argv, env, work / f"{name}.log", port)
 
 
 def _outreach_argv() -> list[str]:
@@ -285,22 +299,31 @@ def project_server(
 
 
 @contextmanager
-def fresh_databases(kind: str, work: Path, postgres_url: str) -> Iterator[tuple[str, str]]:
-    """Yields (floor URL, project URL): new SQLite files, or two new PostgreSQL databases."""
+def fresh_databases(
+    kind: str, work: Path, postgres_url: str, roles: Sequence[str] = ("floor", "outreach")
+) -> Iterator[dict[str, str]]:
+    """Yields a database URL per role: new SQLite files, or new PostgreSQL databases."""
     if kind == "sqlite":
-        yield f"sqlite:///{work / 'floor.db'}", f"sqlite:///{work / 'outreach.db'}"
+        yield {role: f"sqlite:///{work / (_file_name(role) + '.db')}" for role in roles}
         return
     base = make_url(postgres_url)
     name = f"outreach_bench_{uuid.uuid4().hex[:8]}"
-    names = (f"{name}_floor", name)
+    names = tuple(f"{name}_{_file_name(role)}" for role in roles)
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         for db in names:
             conn.execute(text(f'CREATE DATABASE "{db}"'))
     try:
-        yield tuple(base.set(database=db).render_as_string(False) for db in names)  # type: ignore[misc]
+        yield {
+            role: base.set(database=db).render_as_string(False)
+            for role, db in zip(roles, names, strict=True)
+        }
     finally:
         with admin.connect() as conn:
             for db in names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _file_name(role: str) -> str:
+    return role.replace("+", "_")

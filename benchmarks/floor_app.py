@@ -13,6 +13,10 @@ write and answers TwiML built with the twilio library:
   UPDATE) and answers the next <Gather>; a stale step gets the stored answer again.
 - POST /ceiling: no work at all, static TwiML (what the framework itself costs).
 
+FLOOR_FEATURES=1 adds what every Outreach webhook carries besides its work (floor_features.py:
+Outreach's middleware, the caller's parsed id and a step's caller check, a log event, the
+outcome counter); webhook_bench.py runs it as "floor+features".
+
 The database is SQLite (WAL, synchronous=NORMAL, autocommit, one connection per process) or
 PostgreSQL (psycopg, autocommit). The handlers are `async` and call the database inline:
 each statement takes tens of microseconds, less than handing it to a thread would.
@@ -111,6 +115,13 @@ def create_app() -> FastAPI:
     campaigns = Path(os.environ.get("FLOOR_CAMPAIGNS_FILE", str(DEMO_FILE)))
     replies = {(n, k.casefold()): reply for n, k, _lang, reply in demo_keywords(campaigns)}
     state: dict[str, Store] = {}
+    # FLOOR_FEATURES=1: the floor also carries what every Outreach webhook carries besides
+    # its work (floor_features.py); the work stays the same.
+    features = None
+    if os.environ.get("FLOOR_FEATURES", "") == "1":
+        from floor_features import Features
+
+        features = Features(hash_key.decode())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,7 +141,13 @@ def create_app() -> FastAPI:
         return {key: str(value) for key, value in form.items()}
 
     def contact(number: str) -> str:
+        if features is not None:
+            return features.caller(number)[0]
         return hmac.new(hash_key, number.encode(), hashlib.sha256).hexdigest()
+
+    def handled(webhook: str, outcome: str, **fields: Any) -> None:
+        if features is not None:
+            features.handled(webhook, outcome, **fields)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -149,11 +166,14 @@ def create_app() -> FastAPI:
         words = body.split()
         keyword = words[0].strip("?!.,").casefold() if words else ""
         reply = replies.get((number, keyword), DEFAULT_REPLY)
+        caller = contact(form["From"])
         state["db"].execute(
             "INSERT INTO floor_messages (sid, contact, number, keyword, reply, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (form["MessageSid"], contact(form["From"]), number, keyword, reply, time.time()),
+            (form["MessageSid"], caller, number, keyword, reply, time.time()),
         )
+        matched = (number, keyword) in replies
+        handled("sms", "matched" if matched else "unmatched", contact=caller, keyword=keyword)
         response = MessagingResponse()
         response.message(reply)
         return Response(content=str(response), media_type=TWIML)
@@ -164,11 +184,13 @@ def create_app() -> FastAPI:
         if form is None:
             return Response(status_code=403)
         twiml = _gather(public_url, 1, PROMPT[0])
+        caller = contact(form["From"])
         state["db"].execute(
             "INSERT INTO floor_calls (sid, contact, number, seq, state, last_twiml, started_at) "
             "VALUES (?, ?, ?, 1, ?, ?, ?)",
-            (form["CallSid"], contact(form["From"]), form["To"], "{}", twiml, time.time()),
+            (form["CallSid"], caller, form["To"], "{}", twiml, time.time()),
         )
+        handled("voice", "started", contact=caller)
         return Response(content=twiml, media_type=TWIML)
 
     @app.post("/twilio/voice/step")
@@ -177,11 +199,15 @@ def create_app() -> FastAPI:
         if form is None:
             return Response(status_code=403)
         db, sid = state["db"], form["CallSid"]
-        row = db.execute("SELECT seq, state, last_twiml FROM floor_calls WHERE sid = ?", (sid,))
+        row = db.execute(
+            "SELECT seq, state, last_twiml, contact FROM floor_calls WHERE sid = ?", (sid,)
+        )
         found = row.fetchone()
         if found is None:
             return Response(status_code=404)
-        seq, raw_state, last_twiml = found
+        seq, raw_state, last_twiml, caller = found
+        if features is not None and form.get("From") and contact(form["From"]) != caller:
+            return Response(status_code=404)  # not the call's caller: a reused CallSid
         if request.query_params.get("seq") != str(seq):
             return Response(content=last_twiml, media_type=TWIML)
         keys = json.loads(raw_state).get("keys", "") + form.get("Digits", "")
@@ -192,4 +218,6 @@ def create_app() -> FastAPI:
         )
         return Response(content=twiml, media_type=TWIML)
 
+    if features is not None:
+        features.wrap(app)
     return app

@@ -54,7 +54,8 @@ from sqlalchemy import create_engine, text
 
 # Text in the apology each webhook answers when its work failed (webhooks/sms.py, voice_twiml.py).
 AVOID = {"sms": "Sorry, we could not process", "voice": "Sorry, something went wrong"}
-TARGETS = ("floor", "outreach")
+# The floor carrying what every Outreach webhook carries besides its work (--features).
+FEATURES = "floor+features"
 
 
 @dataclass
@@ -108,6 +109,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "where installed; Outreach on OUTREACH_EVENT_LOOP's default, auto)",
     )
     parser.add_argument("--ceiling", action="store_true", help="also FastAPI + static TwiML")
+    parser.add_argument(
+        "--features",
+        action="store_true",
+        help="also the floor with Outreach's per-request features (floor_features.py)",
+    )
     parser.add_argument("--max-rate", type=float, default=4000.0, help="sizes the request pool")
     parser.add_argument("--profile", type=Path, help="py-spy an extra Outreach round into DIR")
     parser.add_argument("--json", type=Path, help="write every round and the summary here")
@@ -207,7 +213,8 @@ class Bench:
 
     def targets(self, scenario: str) -> list[str]:
         extra = ["ceiling"] if self.args.ceiling and scenario == "sms" else []
-        return [*extra, *TARGETS]
+        features = [FEATURES] if self.args.features else []
+        return [*extra, "floor", *features, "outreach"]
 
     def run(self, scenario: str) -> None:
         args = self.args
@@ -260,7 +267,7 @@ def _round_line(r: Round) -> str:
     extra = f" wrapped={res.wrapped}" if res.wrapped else ""
     sample = f" first bad answer: {res.sample[:160]!r}" if res.errors and res.sample else ""
     return (
-        f"  {r.scenario:5} round {r.round} {r.target:8} {res.rps:8.1f} req/s  "
+        f"  {r.scenario:5} round {r.round} {r.target:14} {res.rps:8.1f} req/s  "
         f"p50 {res.p50_ms:7.1f} ms  p99 {res.p99_ms:7.1f} ms  errors {res.errors}"
         f"{extra}  CPU {r.cpu_ms_per_request:.2f} ms/req  peak RSS {_rss(r.memory)}  "
         f"logged {r.logged_problems}{sample}"
@@ -329,15 +336,20 @@ def report(bench: Bench, title: str) -> str:
             if rate:
                 row += f" {s['offered_rps']:.0f} | {s['send_lag_p99_ms']:.1f} |"
             lines.append(row)
-        floor, ours = targets.get("floor"), targets.get("outreach")
-        if floor and ours and floor["rps"] > 0:
-            lines.append(
-                f"| **Outreach / floor** | | **{ours['rps'] / floor['rps']:.2f}×** | "
-                f"{_ratio(ours['p50_ms'], floor['p50_ms'])} | "
-                f"{_ratio(ours['p99_ms'], floor['p99_ms'])} | "
-                f"{_ratio(ours['cpu_ms_per_request'], floor['cpu_ms_per_request'])} | | | |"
-                + (" | |" if rate else "")
-            )
+        floor = targets.get("floor")
+        for target, label in (
+            (FEATURES, "floor+features / floor"),
+            ("outreach", "Outreach / floor"),
+        ):
+            ours = targets.get(target)
+            if floor and ours and floor["rps"] > 0:
+                lines.append(
+                    f"| **{label}** | | **{ours['rps'] / floor['rps']:.2f}×** | "
+                    f"{_ratio(ours['p50_ms'], floor['p50_ms'])} | "
+                    f"{_ratio(ours['p99_ms'], floor['p99_ms'])} | "
+                    f"{_ratio(ours['cpu_ms_per_request'], floor['cpu_ms_per_request'])} | | | |"
+                    + (" | |" if rate else "")
+                )
         wrapped = sum(s["wrapped"] for s in targets.values())
         if wrapped:
             lines += ["", f"WARNING: {wrapped:.0f} lanes ran out of requests; raise --max-rate."]
@@ -372,13 +384,26 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.duration:g} s x {args.rounds} rounds"
     )
     try:
-        with fresh_databases(args.db, work, args.postgres_url) as (floor_url, project_url):
-            create_schema(floor_url)
-            servers["floor"] = floor_server(
-                work, floor_url, keys, args.workers, loop=args.event_loop
-            )
+        roles = ["floor", *([FEATURES] if args.features else []), "outreach"]
+        with fresh_databases(args.db, work, args.postgres_url, roles) as urls:
+            for role in roles[:-1]:
+                create_schema(urls[role])
+                servers[role] = floor_server(
+                    work,
+                    urls[role],
+                    keys,
+                    args.workers,
+                    loop=args.event_loop,
+                    features=role == FEATURES,
+                )
             servers["outreach"] = project_server(
-                work, project_url, keys, args.workers, how, args.log_level, loop=args.event_loop
+                work,
+                urls["outreach"],
+                keys,
+                args.workers,
+                how,
+                args.log_level,
+                loop=args.event_loop,
             )
             try:
                 for server in servers.values():
@@ -408,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
                     "title": title,
                     "driver": bench.driver_name,
                     "project_server": how,
+                    "work": str(work) if args.keep else None,
                     "rounds": [{**asdict(r), "rps": r.result.rps} for r in bench.rounds],
                     "summary": summary(bench.rounds),
                 },

@@ -29,11 +29,16 @@ def run_bench(tmp_path: Path, *args: str) -> dict[str, Any]:
     return data
 
 
-def assert_all_answered(data: dict[str, Any], scenarios: tuple[str, ...]) -> None:
+def assert_all_answered(
+    data: dict[str, Any],
+    scenarios: tuple[str, ...],
+    targets: tuple[str, ...] = ("floor", "outreach"),
+) -> None:
     summary = data["summary"]
     assert set(summary) == set(scenarios), summary
     for scenario in scenarios:
-        for target in ("floor", "outreach"):
+        assert set(summary[scenario]) == set(targets), summary[scenario]
+        for target in targets:
             row = summary[scenario][target]
             assert row["rps"] > 0, (scenario, target, row)
             assert row["errors"] == 0, (scenario, target, row, data["rounds"])
@@ -52,6 +57,20 @@ def test_closed_loop_sms_and_voice_answer_every_request_on_both_servers(
     data = run_bench(tmp_path, *args)
     assert data["driver"].startswith("wrk" if DRIVER == "wrk" else "Python closed loop")
     assert_all_answered(data, ("sms", "voice"))
+
+
+def test_the_floor_with_outreachs_features_answers_every_request(tmp_path: Path) -> None:
+    data = run_bench(tmp_path, "--driver", DRIVER, "--duration", "2", "--features", "--keep")
+    assert_all_answered(data, ("sms", "voice"), ("floor", "floor+features", "outreach"))
+    # It carries the features: one scrubbed event per SMS and per call, and the access log.
+    work = Path(data["work"])
+    try:
+        logged = (work / "floor+features.log").read_text()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert "sms handled" in logged and "voice handled" in logged, logged[-2000:]
+    assert '"POST /twilio/voice/step?seq=' in logged, logged[-2000:]
+    assert "+994" not in logged, "a caller's number was logged"
 
 
 def test_constant_rate_mode_offers_the_rate_and_answers_every_request(tmp_path: Path) -> None:
