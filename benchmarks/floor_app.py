@@ -4,22 +4,27 @@
         python -m uvicorn --factory floor_app:create_app --app-dir benchmarks --port 8100
 
 Each webhook parses the form, checks X-Twilio-Signature (twilio's RequestValidator, for
-FLOOR_PUBLIC_URL + path + query), hashes the caller with HMAC-SHA256, does its one database
+FLOOR_PUBLIC_URL + path + query), hashes the caller with HMAC-SHA256, does its database
 write and answers TwiML built with the twilio library:
 - POST /twilio/sms: finds the keyword's reply in memory (the demo campaigns file), inserts
   one message row, answers <Message>.
-- POST /twilio/voice: inserts one call row, answers a <Say> and a <Gather> posting to step 1.
-- POST /twilio/voice/step?seq=N: reads the call row, and if N is its step, moves it on (one
-  UPDATE) and answers the next <Gather>; a stale step gets the stored answer again.
+- POST /twilio/voice: inserts the rows Outreach writes for a new call (the call, the count row
+  the reports read, the first event of its trail) in one transaction, answers a <Say> and a
+  <Gather> posting to step 1.
+- POST /twilio/voice/step?seq=N: reads the call row, and if N is its step, appends the step's
+  event, moves the call on (one UPDATE; after the first menu, the language on the count row)
+  and answers the next <Gather>, all in one transaction; a stale step gets the stored answer
+  again.
 - POST /ceiling: no work at all, static TwiML (what the framework itself costs).
 
 FLOOR_FEATURES=1 adds what every Outreach webhook carries besides its work (floor_features.py:
 Outreach's middleware, the caller's parsed id and a step's caller check, a log event, the
 outcome counter); webhook_bench.py runs it as "floor+features".
 
-The database is SQLite (WAL, synchronous=NORMAL, autocommit, one connection per process) or
-PostgreSQL (psycopg, autocommit). The handlers are `async` and call the database inline:
-each statement takes tens of microseconds, less than handing it to a thread would.
+The database is SQLite (WAL, synchronous=NORMAL, one connection per process) or PostgreSQL
+(psycopg): a statement alone runs in autocommit, a webhook's several in one transaction. The
+handlers are `async` and call the database inline: each statement takes tens of
+microseconds, less than handing it to a thread would.
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +56,18 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS floor_calls (id {serial} PRIMARY KEY, sid TEXT UNIQUE "
     "NOT NULL, contact TEXT NOT NULL, number TEXT NOT NULL, seq INTEGER NOT NULL, "
     "state TEXT NOT NULL, last_twiml TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS floor_interactions (id {serial} PRIMARY KEY, sid TEXT UNIQUE "
+    "NOT NULL, contact TEXT NOT NULL, number TEXT NOT NULL, kind TEXT NOT NULL, language TEXT, "
+    "created_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS floor_events (id {serial} PRIMARY KEY, call_id INTEGER NOT NULL "
+    "REFERENCES floor_calls (id), position INTEGER NOT NULL, node TEXT NOT NULL, kind TEXT NOT "
+    "NULL, value TEXT, created_at DOUBLE PRECISION NOT NULL, UNIQUE (call_id, position))",
 )
+EVENT = (
+    "INSERT INTO floor_events (call_id, position, node, kind, value, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+LANGUAGES = {"1": "az", "2": "ru", "3": "en"}
 DEFAULT_REPLY = "Text one of the campaign keywords."
 PROMPT = ("Salam! Miqrasiya Məlumat Mərkəzi.", "Google.tr-TR-Standard-A", "tr-TR")
 
@@ -76,6 +92,21 @@ class Store:
             sql = sql.replace("?", "%s")
         return self.conn.execute(sql, params)
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around a webhook's statements (alone, each is its own)."""
+        if not self.sqlite:
+            with self.conn.transaction():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
     def create_schema(self) -> None:
         serial = "INTEGER" if self.sqlite else "BIGSERIAL"
         for statement in SCHEMA:
@@ -86,7 +117,7 @@ class Store:
 
 
 def create_schema(url: str) -> None:
-    """Creates the floor's two tables (run once before the server starts)."""
+    """Creates the floor's tables (run once before the server starts)."""
     store = Store(url)
     store.create_schema()
     store.close()
@@ -184,12 +215,19 @@ def create_app() -> FastAPI:
         if form is None:
             return Response(status_code=403)
         twiml = _gather(public_url, 1, PROMPT[0])
-        caller = contact(form["From"])
-        state["db"].execute(
-            "INSERT INTO floor_calls (sid, contact, number, seq, state, last_twiml, started_at) "
-            "VALUES (?, ?, ?, 1, ?, ?, ?)",
-            (form["CallSid"], caller, form["To"], "{}", twiml, time.time()),
-        )
+        db, sid, caller, now = state["db"], form["CallSid"], contact(form["From"]), time.time()
+        with db.transaction():
+            call_id = db.execute(
+                "INSERT INTO floor_calls (sid, contact, number, seq, state, last_twiml, "
+                "started_at) VALUES (?, ?, ?, 1, ?, ?, ?) RETURNING id",
+                (sid, caller, form["To"], "{}", twiml, now),
+            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO floor_interactions (sid, contact, number, kind, created_at) "
+                "VALUES (?, ?, ?, 'call', ?)",
+                (sid, caller, form["To"], now),
+            )
+            db.execute(EVENT, (call_id, 0, "start", "node", None, now))
         handled("voice", "started", contact=caller)
         return Response(content=twiml, media_type=TWIML)
 
@@ -199,23 +237,33 @@ def create_app() -> FastAPI:
         if form is None:
             return Response(status_code=403)
         db, sid = state["db"], form["CallSid"]
-        row = db.execute(
-            "SELECT seq, state, last_twiml, contact FROM floor_calls WHERE sid = ?", (sid,)
-        )
-        found = row.fetchone()
-        if found is None:
-            return Response(status_code=404)
-        seq, raw_state, last_twiml, caller = found
-        if features is not None and form.get("From") and contact(form["From"]) != caller:
-            return Response(status_code=404)  # not the call's caller: a reused CallSid
-        if request.query_params.get("seq") != str(seq):
-            return Response(content=last_twiml, media_type=TWIML)
-        keys = json.loads(raw_state).get("keys", "") + form.get("Digits", "")
-        twiml = _gather(public_url, seq + 1, f"Step {seq + 1}.")
-        db.execute(
-            "UPDATE floor_calls SET seq = ?, state = ?, last_twiml = ? WHERE sid = ? AND seq = ?",
-            (seq + 1, json.dumps({"keys": keys}), twiml, sid, seq),
-        )
+        with db.transaction():
+            found = db.execute(
+                "SELECT id, seq, state, last_twiml, contact FROM floor_calls WHERE sid = ?",
+                (sid,),
+            ).fetchone()
+            if found is None:
+                return Response(status_code=404)
+            call_id, seq, raw_state, last_twiml, caller = found
+            if features is not None and form.get("From") and contact(form["From"]) != caller:
+                return Response(status_code=404)  # not the call's caller: a reused CallSid
+            if request.query_params.get("seq") != str(seq):
+                return Response(content=last_twiml, media_type=TWIML)
+            digits = form.get("Digits", "")
+            keys = json.loads(raw_state).get("keys", "") + digits
+            twiml = _gather(public_url, seq + 1, f"Step {seq + 1}.")
+            now = time.time()
+            db.execute(EVENT, (call_id, seq, f"step{seq}", "key", digits or None, now))
+            db.execute(
+                "UPDATE floor_calls SET seq = ?, state = ?, last_twiml = ? "
+                "WHERE id = ? AND seq = ?",
+                (seq + 1, json.dumps({"keys": keys}), twiml, call_id, seq),
+            )
+            if seq == 1:  # the first menu is the language's: the call's count row learns it
+                db.execute(
+                    "UPDATE floor_interactions SET language = ? WHERE sid = ?",
+                    (LANGUAGES.get(digits, "az"), sid),
+                )
         return Response(content=twiml, media_type=TWIML)
 
     if features is not None:
