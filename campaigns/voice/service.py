@@ -187,9 +187,12 @@ def start_call(
         caller=caller,
         number=line.number,
     )
+    # apply_effects appends one event per effect: the row is inserted with them counted.
+    trail = len(result.effects)
     call = _record_call(
         session,
-        {
+        events=trail,
+        values={
             "call_sid": call_sid,
             "campaign_id": campaign_id,
             "hotline_id": line.hotline_id,
@@ -227,6 +230,12 @@ def start_call(
     apply_effects(
         session, ctx, call=call, effects=result.effects, psa_campaigns=codes, caller=caller, now=now
     )
+    if call.events == trail:
+        # The INSERT counted them: unless an effect changed more of the call, the commit
+        # has nothing of it to flush (out of the session, as a step's call after its write).
+        set_committed_value(call, "events", trail)
+        if not session.is_modified(call):
+            session.expunge(call)
     count_on_commit(session, CALLS_STARTED.labels(direction=direction.value))
     event(
         log,
@@ -240,16 +249,20 @@ def start_call(
     return call.last_twiml
 
 
-def _record_call(session: Session, values: dict[str, Any]) -> Call | None:
+def _record_call(session: Session, *, values: dict[str, Any], events: int) -> Call | None:
     """Inserts a new call's row, the step's TwiML and state in it; None if its CallSid is known.
 
     One INSERT ... ON CONFLICT DO NOTHING: a retried CallSid (or a copy of the request that
     another worker took first) inserts nothing, with no savepoint around the insert (two round
     trips fewer than catching the unique key's IntegrityError). The row is then the session's,
     as if it had been loaded, so what the effects change goes out in one UPDATE at the commit.
+    The row counts the `events` the first step will append; the call object counts `values`'
+    (none yet), so that they are numbered from there.
     """
     connection = session.connection()
-    created = connection.execute(_NEW_CALL[connection.dialect.name], values).scalar()
+    created = connection.execute(
+        _NEW_CALL[connection.dialect.name], {**values, "events": values["events"] + events}
+    ).scalar()
     if created is None:
         return None
     call = Call(id=created, **values)

@@ -318,11 +318,14 @@ def test_a_new_call_reads_its_line_and_the_registry_in_one_statement_and_inserts
     assert not [s for s in sent if s.startswith(("SAVEPOINT", "RELEASE"))], sent
     written = [s for s in sent if s.startswith("INSERT INTO calls")]
     assert len(written) == 1 and "ON CONFLICT" in written[0], written
+    # The insert counts the events the first step appends: no UPDATE of the call follows it.
+    assert not _writes_of_calls(sent), sent
     with statements(loaded.engine) as again:
         assert call.retry() == first
     # Its record's insert, refused by the unique key, is what finds it.
     inserts = [i for i, s in enumerate(again) if s.startswith("INSERT INTO")]
     reads = [i for i, s in enumerate(again) if s.startswith("SELECT") and "FROM calls" in s]
     assert inserts and reads and inserts[0] < reads[0], again
-    stored, _ = record(loaded, call.sid)
+    stored, events = record(loaded, call.sid)
     assert stored.seq == 1 and stored.last_twiml == first
+    assert events and stored.events == len(events), (stored.events, events)
