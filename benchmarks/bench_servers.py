@@ -187,6 +187,10 @@ def _base_env() -> dict[str, str]:
     return {k: os.environ[k] for k in keep if k in os.environ}
 
 
+# The floor carrying what every Outreach webhook carries besides its work (floor_features.py).
+FEATURES = "floor+features"
+
+
 def floor_server(
     work: Path,
     database_url: str,
@@ -202,7 +206,7 @@ def floor_server(
     (floor_features.py), the access log line among it, as `outreach serve` writes it.
     """
     port = free_port()
-    name = "floor+features" if features else "floor"
+    name = FEATURES if features else "floor"
     env = {
         **_base_env(),
         "PYTHONPATH": str(HERE),
@@ -215,9 +219,7 @@ def floor_server(
     }
     argv = [sys.executable, "-m", "uvicorn", "--factory", "floor_app:create_app"]
     argv += ["--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port)]
-    argv += (
-        ["--log-level", "warning"] if features else ["--no-access-log", "--log-level", "warning"]
-    )
+    argv += ["--log-level", "warning"] + ([] if features else ["--no-access-log"])
     if loop:
         argv += ["--loop", loop]
     if workers > 1:

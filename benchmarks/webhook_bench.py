@@ -40,6 +40,7 @@ from pathlib import Path
 import bench_profile
 from bench_load import LoadResult, run_python_closed, run_python_rate, run_wrk, wrk_missing
 from bench_servers import (
+    FEATURES,
     Memory,
     Secrets,
     Server,
@@ -54,8 +55,6 @@ from sqlalchemy import create_engine, text
 
 # Text in the apology each webhook answers when its work failed (webhooks/sms.py, voice_twiml.py).
 AVOID = {"sms": "Sorry, we could not process", "voice": "Sorry, something went wrong"}
-# The floor carrying what every Outreach webhook carries besides its work (--features).
-FEATURES = "floor+features"
 
 
 @dataclass
@@ -213,8 +212,7 @@ class Bench:
 
     def targets(self, scenario: str) -> list[str]:
         extra = ["ceiling"] if self.args.ceiling and scenario == "sms" else []
-        features = [FEATURES] if self.args.features else []
-        return [*extra, "floor", *features, "outreach"]
+        return [*extra, *self.servers]  # floor, [floor+features,] outreach, as started
 
     def run(self, scenario: str) -> None:
         args = self.args

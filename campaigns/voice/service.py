@@ -256,12 +256,12 @@ def _record_call(session: Session, *, values: dict[str, Any], events: int) -> Ca
     another worker took first) inserts nothing, with no savepoint around the insert (two round
     trips fewer than catching the unique key's IntegrityError). The row is then the session's,
     as if it had been loaded, so what the effects change goes out in one UPDATE at the commit.
-    The row counts the `events` the first step will append; the call object counts `values`'
-    (none yet), so that they are numbered from there.
+    The row counts the `events` the first step is about to append; the call object counts
+    none yet, so that `add_events` numbers them from 0.
     """
     connection = session.connection()
     created = connection.execute(
-        _NEW_CALL[connection.dialect.name], {**values, "events": values["events"] + events}
+        _NEW_CALL[connection.dialect.name], {**values, "events": events}
     ).scalar()
     if created is None:
         return None
