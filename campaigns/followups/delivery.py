@@ -56,9 +56,13 @@ def apply_status(
     beats the dispatcher's record of the sid.
     """
     new = status_from_twilio(status)
-    row = session.scalar(select(OutboxMessage).where(OutboxMessage.message_sid == sid))
+    # The row is locked: the dispatcher's record of the send (or another callback) may be
+    # writing it now, and whichever goes second must see what the first one wrote.
+    row = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.message_sid == sid).with_for_update()
+    )
     if row is None and outbox_id is not None:
-        row = session.get(OutboxMessage, outbox_id)
+        row = session.get(OutboxMessage, outbox_id, with_for_update=True)
         if row is not None and row.message_sid not in (None, sid_key(sid)):
             row = None  # that row was sent as another message
     if row is None or new is None:

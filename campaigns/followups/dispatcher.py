@@ -241,7 +241,8 @@ class Dispatcher:
     def _mark_sent(
         self, session: Session, row_id: int, token: str, sid: str | None, status: str
     ) -> None:
-        row = session.get(OutboxMessage, row_id)
+        # Locked: a delivery callback can beat this record (see `apply_status`).
+        row = session.get(OutboxMessage, row_id, with_for_update=True)
         if row is None or row.claim_token != token:
             return
         now = self.ctx.clock()
@@ -265,7 +266,7 @@ class Dispatcher:
         event(log, "follow-up sent", contact=row.contact_id, outbox_id=row.id, step=row.step)
 
     def _record_error(self, session: Session, row_id: int, token: str, exc: GatewayError) -> str:
-        row = session.get(OutboxMessage, row_id)
+        row = session.get(OutboxMessage, row_id, with_for_update=True)
         if row is None or row.claim_token != token:
             return "cancelled"
         now = self.ctx.clock()

@@ -161,3 +161,64 @@ def test_a_callback_that_beats_the_recorded_sid_finds_its_row_by_the_signed_url(
     other = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "failed", "ErrorCode": "21610"}
     assert signed_post(client, path, other).status_code == 200
     assert outbox(ctx)[0].status == OutboxStatus.SENT
+
+
+def test_a_delivery_callback_during_the_dispatchers_record_of_its_send_is_never_lost(
+    client: TestClient, ctx: AppContext
+) -> None:
+    """Kannel's DLR (or Twilio's callback) can land while the dispatcher is recording the send:
+    the two transactions read the same claimed row, and the later write must not undo the other."""
+    import threading
+    from datetime import timedelta
+
+    from sqlalchemy import event as orm_event
+
+    from campaigns.followups.dispatcher import Dispatcher
+    from campaigns.followups.models import OutboxMessage
+    from campaigns.followups.outbox import claim_batch
+
+    ctx.clock = Clock(NOON)
+    fake_gateway(ctx)
+    campaign_id = make_campaign(ctx)
+    with ctx.sessions.begin() as session:
+        opt_in(
+            session,
+            ctx,
+            campaign_id=campaign_id,
+            number=PERSON,
+            language="en",
+            channel="sms",
+            now=NOON,
+        )
+        claim_batch(
+            session,
+            now=NOON,
+            token="t",
+            per_sender=1,
+            lease=timedelta(minutes=5),
+            skip_locked=not ctx.settings.is_sqlite,
+        )
+    row_id = outbox(ctx)[0].id
+    sid = "SM" + "e" * 32
+    form = {"MessageSid": sid, "MessageStatus": "delivered"}
+    codes: list[int] = []
+    callback = threading.Thread(
+        target=lambda: codes.append(signed_post(client, f"{PATH}?o={row_id}", form).status_code)
+    )
+    recorder = threading.get_ident()
+
+    def deliver_meanwhile(target: OutboxMessage, _context: object) -> None:
+        # The dispatcher has just read the claimed row: the callback lands now.
+        if threading.get_ident() == recorder and target.id == row_id and not callback.is_alive():
+            callback.start()
+            callback.join(timeout=2)  # it may wait for our lock; then it goes on after us
+
+    orm_event.listen(OutboxMessage, "load", deliver_meanwhile)
+    try:
+        Dispatcher(ctx)._record_sent(row_id, "t", sid, "queued")
+    finally:
+        orm_event.remove(OutboxMessage, "load", deliver_meanwhile)
+    callback.join(timeout=30)
+    assert codes == [200]
+    row = outbox(ctx)[0]
+    assert (row.status, row.message_sid) == (OutboxStatus.DELIVERED, sid)
