@@ -22,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from campaigns.followups import tasks as followups_tasks
 from campaigns.reports import tasks as reports_tasks
 from campaigns.retention import tasks as retention_tasks
+from campaigns.sms import tasks as sms_tasks
 from campaigns.voice import tasks as voice_tasks
 from outreach.core import metrics, scheduling
 from outreach.core.context import AppContext
@@ -35,6 +36,7 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)
 # Every domain that has background jobs: its `jobs(settings)` declares them.
 DECLARATIONS: tuple[Callable[[Settings], list[Job]], ...] = (
     followups_tasks.jobs,
+    sms_tasks.jobs,
     voice_tasks.jobs,
     reports_tasks.jobs,
     retention_tasks.jobs,

@@ -8,6 +8,7 @@ import campaigns.flows.models
 import campaigns.followups.models
 import campaigns.registry.models
 import campaigns.reports.models
+import campaigns.sms.models
 import campaigns.voice.models  # noqa: F401
 import outreach.core.scheduling
 import outreach.web.auth.models  # noqa: F401

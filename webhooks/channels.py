@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request
+from sqlalchemy.orm import Session
 
 from campaigns.registry.channels import gateway_of
 from campaigns.registry.enums import Gateway
+from campaigns.sms import replies
 from campaigns.sms.service import InboundSms, SmsOutcome, handle_inbound_sms
 from outreach.core.context import AppContext
 from outreach.core.privacy import Address
@@ -84,11 +86,14 @@ def handle_gateway_text(
     sender: str,
     to: str,
     text: str,
+    queue_reply: bool = False,
 ) -> SmsOutcome | None:
     """Handles a local gateway's inbound text on the one SMS path (`handle_inbound_sms`).
 
     404 when `to` is another gateway's number. None when the database failed (logged); the
-    endpoint then answers as its gateway expects (an apology, a 503).
+    endpoint then answers as its gateway expects (an apology, a 503). With `queue_reply` (a
+    gateway that answers through a send API), a new message's reply is queued in the same
+    transaction (campaigns.sms.replies) for the endpoint to send once it has committed.
     """
     # None: the database failed; handling the message then fails the same way.
     owner = in_transaction(ctx, lambda session: gateway_of(session, to), failed=lambda _: None)
@@ -109,8 +114,20 @@ def handle_gateway_text(
         )
         return None
 
-    return in_transaction(
-        ctx,
-        lambda session: handle_inbound_sms(session, ctx, message=message, now=ctx.clock()),
-        failed=failed,
-    )
+    def handle(session: Session) -> SmsOutcome:
+        now = ctx.clock()
+        outcome = handle_inbound_sms(session, ctx, message=message, now=now)
+        if queue_reply and outcome.reply and not outcome.duplicate:
+            replies.queue_reply(
+                session,
+                ctx,
+                interaction_id=outcome.interaction_id,
+                gateway=str(gateway),
+                sender=to,
+                to=sender,
+                text=outcome.reply,
+                now=now,
+            )
+        return outcome
+
+    return in_transaction(ctx, handle, failed=failed)

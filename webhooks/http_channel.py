@@ -12,13 +12,14 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from campaigns.followups.delivery import apply_status
 from campaigns.registry.enums import Gateway
-from outreach.core.channels import HTTP, HTTP_PREFIX, get_sender
+from campaigns.sms.replies import send_reply_of
+from outreach.core.channels import HTTP_PREFIX
 from outreach.core.deps import CtxDep, get_ctx
-from outreach.core.gateway import GatewayError
 from outreach.core.privacy import international
 from webhooks.channels import MAX_FIELD, MAX_TEXT_BYTES, check_secret, handle_gateway_text
 from webhooks.fields import ascii_number
@@ -94,19 +95,16 @@ def inbound(mo: Annotated[HttpMo, Depends(http_mo)], ctx: CtxDep) -> Response:
         sender=mo.sender,
         to=mo.to,
         text=mo.text,
+        queue_reply=True,
     )
     if outcome is None:
         return JSONResponse({"ok": False}, status_code=503)
-    if outcome.reply and not outcome.duplicate:
-        try:
-            get_sender(ctx, HTTP).send_sms(
-                to=mo.sender, from_=mo.to, body=outcome.reply, status_callback=None, attempts=2
-            )
-        except GatewayError as exc:
-            log.warning(
-                "http channel reply not sent",
-                extra={"contact": ctx.contact_id(mo.sender), "status": exc.status},
-            )
+    # The reply was queued with the message: it goes out now, or the retry job sends it. A
+    # retried message tries a reply that is open and due again, and never queues a second.
+    try:
+        send_reply_of(ctx, outcome.interaction_id)
+    except SQLAlchemyError:
+        log.exception("http channel reply left to the retry job", extra={"gateway": "http"})
     return JSONResponse({"ok": True, "duplicate": outcome.duplicate})
 
 

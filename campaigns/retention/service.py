@@ -30,6 +30,7 @@ from campaigns.registry.models import Interaction
 from campaigns.reports import rollups
 from campaigns.reports.models import RollupState
 from campaigns.reports.sources.base import hour_of
+from campaigns.sms.models import OPEN_REPLIES, SmsReply
 from campaigns.voice.models import OPEN_CALLBACKS, Call, CallCallback, CallEvent
 from outreach.core.logs import event
 
@@ -107,6 +108,12 @@ def _targets(cutoff: datetime, water: dict[str, int]) -> list[tuple[str, Any, Co
         func.coalesce(Enrollment.ended_at, Enrollment.created_at) < cutoff,
         Enrollment.id.not_in(still_held),  # only ended series whose messages all go
     )
+    open_replies = select(SmsReply.interaction_id).where(SmsReply.status.in_(OPEN_REPLIES))
+    old_interactions = select(Interaction.id).where(
+        Interaction.created_at < cutoff,
+        Interaction.id <= water.get("interactions", 0),
+        Interaction.id.not_in(open_replies),
+    )
     # Contacts with something still going on keep their consent records.
     active = select(Enrollment.contact_id).where(Enrollment.status == EnrollmentStatus.ACTIVE)
     due = select(OutboxMessage.contact_id).where(OutboxMessage.status.in_(OPEN_OUTBOX))
@@ -124,11 +131,15 @@ def _targets(cutoff: datetime, water: dict[str, int]) -> list[tuple[str, Any, Co
             CallCallback,
             and_(CallCallback.created_at < cutoff, CallCallback.status.not_in(OPEN_CALLBACKS)),
         ),
+        # Replies go with (before) the messages they answered; an open one keeps both.
         (
-            "interactions",
-            Interaction,
-            and_(Interaction.created_at < cutoff, Interaction.id <= water.get("interactions", 0)),
+            "sms_replies",
+            SmsReply,
+            and_(
+                SmsReply.interaction_id.in_(old_interactions), SmsReply.status.not_in(OPEN_REPLIES)
+            ),
         ),
+        ("interactions", Interaction, Interaction.id.in_(old_interactions)),
         ("followup_outbox", OutboxMessage, old_outbox),
         ("followup_enrollments", Enrollment, ended),
         ("followup_consents", Consent, consents),

@@ -64,6 +64,12 @@ SENDS = Counter(
     "and channel.",
     ["channel", "status"],
 )
+REPLIES = Counter(
+    "outreach_replies",
+    "Attempts to send a queued reply through a gateway's send API, by gateway and result "
+    "(sent, pending: to be retried, failed).",
+    ["gateway", "status"],
+)
 DELIVERY_STATUSES = Counter(
     "outreach_delivery_statuses",
     "Delivery status callbacks received from Twilio, by MessageStatus.",

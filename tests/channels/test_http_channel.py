@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,16 +23,21 @@ from starlette.routing import Route
 from campaigns.followups.dispatcher import Dispatcher
 from campaigns.followups.models import Enrollment, OutboxMessage, OutboxStatus
 from campaigns.registry.models import Interaction
+from campaigns.sms.models import ReplyStatus, SmsReply
+from campaigns.sms.replies import send_due_replies
 from outreach.app import create_app
 from outreach.core.context import AppContext
 from tests.channels.conftest import HTTP_NUMBER, HTTP_SECRET, PERSON, VOICE_NUMBER
 from tests.support.app import signed_post
+from tests.support.followups import Clock
+from tests.support.privacy_scan import assert_nowhere, variants
 from tests.support.server import serve
 
 RECEIVE = f"/channels/http/{HTTP_SECRET}/receive"
 STATUS = f"/channels/http/{HTTP_SECRET}/status"
 TOKEN = "Bearer aggregator-token"
 ACCOUNT = "{{ 'acc 1'|urlencode }}"  # the send URL is a template
+COPIES = 20
 
 
 @dataclass
@@ -203,3 +212,149 @@ def test_without_twilio_credentials_twilio_rows_wait_and_http_rows_go(
         statuses = sorted(session.scalars(select(OutboxMessage.status)))
         attempts = sorted(session.scalars(select(OutboxMessage.attempts)))
     assert statuses == [OutboxStatus.PENDING, OutboxStatus.SENT] and attempts[0] == 0
+
+
+# The reply outbox (campaigns.sms.replies): a reply the send API could not take is kept.
+
+
+def reply_rows(ctx: AppContext) -> list[SmsReply]:
+    with ctx.sessions() as session:
+        return list(session.scalars(select(SmsReply).order_by(SmsReply.id)))
+
+
+def test_a_reply_the_send_api_could_not_take_is_sent_by_the_retry_job(
+    hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext, clock: Clock
+) -> None:
+    aggregator.status = 503
+    response = hclient.post(RECEIVE, json=message("work"))
+    assert response.status_code == 200 and response.json()["ok"] is True
+    assert len(aggregator.sent) == 1  # tried at once
+    (row,) = reply_rows(channels_ctx)
+    assert (row.status, row.attempts, row.error) == (ReplyStatus.PENDING, 1, "503")
+    base = channels_ctx.settings.send_retry_base_seconds
+    assert row.due_at == clock.now + timedelta(seconds=base)
+    assert channels_ctx.vault.open(row.sealed_number or "") == PERSON
+    aggregator.status = 202
+    assert send_due_replies(channels_ctx) == 0  # not due yet
+    clock.now += timedelta(seconds=base)
+    assert send_due_replies(channels_ctx) == 1
+    assert len(aggregator.sent) == 2
+    sent = aggregator.sent[-1]["json"]
+    assert (sent["to"], sent["from"]) == (PERSON, HTTP_NUMBER)
+    assert sent["text"].startswith("Work abroad?")
+    (row,) = reply_rows(channels_ctx)
+    assert (row.status, row.attempts, row.sent_at) == (ReplyStatus.SENT, 2, clock.now)
+    assert row.sealed_number is None and row.sealed_text is None  # erased once sent
+    assert send_due_replies(channels_ctx) == 0
+
+
+def test_a_pending_reply_keeps_only_a_sealed_number(
+    hclient: TestClient,
+    aggregator: Aggregator,
+    channels_ctx: AppContext,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    aggregator.status = 503
+    hclient.post(RECEIVE, json=message("work məlumat"))
+    (row,) = reply_rows(channels_ctx)
+    assert row.status == ReplyStatus.PENDING
+    assert_nowhere(channels_ctx, caplog, [*variants(PERSON), "məlumat"])
+
+
+def test_a_retried_message_tries_its_due_reply_again_and_never_sends_two(
+    hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext, clock: Clock
+) -> None:
+    aggregator.status = 503
+    hclient.post(RECEIVE, json=message("work"))
+    hclient.post(RECEIVE, json=message("work"))  # within the backoff: not tried
+    assert len(aggregator.sent) == 1
+    aggregator.status = 202
+    clock.now += timedelta(seconds=channels_ctx.settings.send_retry_base_seconds)
+    again = hclient.post(RECEIVE, json=message("work"))  # the aggregator's retry, now due
+    assert again.json() == {"ok": True, "duplicate": True}
+    assert len(aggregator.sent) == 2 and reply_rows(channels_ctx)[0].status == ReplyStatus.SENT
+    hclient.post(RECEIVE, json=message("work"))
+    assert send_due_replies(channels_ctx) == 0
+    assert len(aggregator.sent) == 2
+    assert count(channels_ctx, Interaction) == 1 and count(channels_ctx, SmsReply) == 1
+
+
+def test_a_refused_reply_fails_at_once_and_is_erased(
+    hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext, clock: Clock
+) -> None:
+    aggregator.status = 400
+    hclient.post(RECEIVE, json=message("work"))
+    (row,) = reply_rows(channels_ctx)
+    assert (row.status, row.attempts, row.error) == (ReplyStatus.FAILED, 1, "400")
+    assert row.sealed_number is None and row.sealed_text is None
+    clock.now += timedelta(days=1)
+    assert send_due_replies(channels_ctx) == 0 and len(aggregator.sent) == 1
+
+
+def test_a_reply_is_given_up_after_the_last_attempt_with_doubling_waits(
+    hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext, clock: Clock
+) -> None:
+    aggregator.status = 503
+    hclient.post(RECEIVE, json=message("work"))
+    attempts = channels_ctx.settings.send_max_attempts
+    waits = []
+    for _ in range(attempts - 1):
+        row = reply_rows(channels_ctx)[0]
+        waits.append((row.due_at - clock.now).total_seconds())
+        clock.now = row.due_at
+        assert send_due_replies(channels_ctx) == 1
+    base = channels_ctx.settings.send_retry_base_seconds
+    assert waits == [base * 2**n for n in range(attempts - 1)]
+    (row,) = reply_rows(channels_ctx)
+    assert (row.status, row.attempts) == (ReplyStatus.FAILED, attempts)
+    assert row.sealed_number is None and len(aggregator.sent) == attempts
+
+
+def test_a_claim_whose_process_died_is_sent_again_after_its_lease(
+    hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext, clock: Clock
+) -> None:
+    aggregator.status = 503
+    hclient.post(RECEIVE, json=message("work"))
+    with channels_ctx.sessions.begin() as session:  # claimed by a process that then died
+        row = session.scalars(select(SmsReply)).one()
+        row.status, row.claimed_until = ReplyStatus.SENDING, clock.now + timedelta(minutes=5)
+    aggregator.status = 202
+    clock.now += timedelta(minutes=4)
+    assert send_due_replies(channels_ctx) == 0  # its lease still holds
+    clock.now += timedelta(minutes=1)
+    assert send_due_replies(channels_ctx) == 1
+    assert reply_rows(channels_ctx)[0].status == ReplyStatus.SENT and len(aggregator.sent) == 2
+
+
+@pytest.mark.parametrize("up", [True, False], ids=["api-up", "api-down"])
+def test_copies_of_one_message_at_once_queue_and_send_one_reply(
+    channels_ctx: AppContext, aggregator: Aggregator, up: bool
+) -> None:
+    aggregator.status = 202 if up else 503
+    app = create_app(ctx=channels_ctx, migrate=False, start_background=False)
+    with serve(app) as client:
+        barrier = threading.Barrier(COPIES)
+
+        def post(_n: int) -> httpx.Response:
+            barrier.wait(timeout=20)
+            return client.post(RECEIVE, json=message("work", "copy-1"))
+
+        with ThreadPoolExecutor(max_workers=COPIES) as pool:
+            responses = list(pool.map(post, range(COPIES)))
+    assert [r.status_code for r in responses] == [200] * COPIES
+    assert [r.json()["duplicate"] for r in responses].count(False) == 1
+    assert count(channels_ctx, Interaction) == 1
+    (row,) = reply_rows(channels_ctx)
+    assert row.status == (ReplyStatus.SENT if up else ReplyStatus.PENDING)
+    assert row.attempts == 1 and len(aggregator.sent) == 1
+
+
+def test_the_retry_job_runs_only_where_a_send_api_is_configured(
+    channels_ctx: AppContext, aggregator: Aggregator
+) -> None:
+    from campaigns.sms.tasks import REPLY_RETRIES, jobs
+
+    assert [job.name for job in jobs(channels_ctx.settings)] == [REPLY_RETRIES]
+    without = channels_ctx.settings.model_copy(update={"http_channel_send_url": ""})
+    assert jobs(without) == []

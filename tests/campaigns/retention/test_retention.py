@@ -23,6 +23,7 @@ from campaigns.reports import rollups, service
 from campaigns.reports.filters import ReportFilter
 from campaigns.retention.service import purge
 from campaigns.retention.tasks import PURGE, purge_once
+from campaigns.sms.models import SmsReply
 from campaigns.voice.models import Call, CallCallback, CallEvent
 from outreach import jobs
 from outreach.core.context import AppContext
@@ -215,3 +216,36 @@ def test_an_open_callback_survives_and_a_done_one_goes(loaded: AppContext) -> No
     with loaded.sessions() as session:
         kept = sorted(session.scalars(select(CallCallback.status)))
     assert kept == ["pending", "placing"]
+
+
+def test_an_open_reply_keeps_its_message_and_a_done_one_goes_with_it(seeded: AppContext) -> None:
+    with seeded.sessions.begin() as session:
+        old = session.scalars(
+            select(Interaction.id).where(Interaction.created_at < CUTOFF).limit(3)
+        ).all()
+        (new,) = session.scalars(
+            select(Interaction.id).where(Interaction.created_at >= CUTOFF).limit(1)
+        ).all()
+        statuses = ("pending", "sending", "sent", "sent")
+        for interaction_id, status in zip([*old, new], statuses, strict=True):
+            sealed = None if status == "sent" else "sealed"
+            session.add(
+                SmsReply(
+                    interaction_id=interaction_id,
+                    gateway="http",
+                    contact_id="c" * 64,
+                    from_number="+994125550190",
+                    sealed_number=sealed,
+                    sealed_text=sealed,
+                    status=status,
+                    due_at=CUTOFF - timedelta(days=5),
+                    created_at=CUTOFF - timedelta(days=5),
+                )
+            )
+    result = _purge(seeded)
+    assert result.deleted["sms_replies"] == 1
+    with seeded.sessions() as session:
+        kept = sorted(session.scalars(select(SmsReply.interaction_id)))
+        assert kept == sorted([old[0], old[1], new])
+        alive = set(session.scalars(select(Interaction.id).where(Interaction.id.in_(old))))
+    assert alive == {old[0], old[1]}  # the open replies' messages wait for them
