@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -222,9 +223,15 @@ def reply_rows(ctx: AppContext) -> list[SmsReply]:
         return list(session.scalars(select(SmsReply).order_by(SmsReply.id)))
 
 
+def replies_counted(status: str) -> float:
+    labels = {"gateway": "http", "status": status}
+    return REGISTRY.get_sample_value("outreach_replies_total", labels) or 0.0
+
+
 def test_a_reply_the_send_api_could_not_take_is_sent_by_the_retry_job(
     hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext, clock: Clock
 ) -> None:
+    before = {status: replies_counted(status) for status in ("pending", "sent")}
     aggregator.status = 503
     response = hclient.post(RECEIVE, json=message("work"))
     assert response.status_code == 200 and response.json()["ok"] is True
@@ -246,6 +253,7 @@ def test_a_reply_the_send_api_could_not_take_is_sent_by_the_retry_job(
     assert (row.status, row.attempts, row.sent_at) == (ReplyStatus.SENT, 2, clock.now)
     assert row.sealed_number is None and row.sealed_text is None  # erased once sent
     assert send_due_replies(channels_ctx) == 0
+    assert [replies_counted(s) - before[s] for s in ("pending", "sent")] == [1, 1]
 
 
 def test_a_pending_reply_keeps_only_a_sealed_number(
