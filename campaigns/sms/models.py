@@ -3,7 +3,8 @@
 Twilio and Kannel take the reply in the webhook's own response. An aggregator's reply goes out
 through its send API, which can be down when the message comes in: the reply is queued in the
 transaction that records the message, sent at once, and retried by a background job until it
-is sent or has failed for good. The number and the text are kept sealed only until then.
+is sent, has failed for good, or is cancelled by a STOP. The number and the text are kept
+sealed only until then.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ReplyStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"  # refused for good, or given up after OUTREACH_SEND_MAX_ATTEMPTS
+    CANCELLED = "cancelled"  # its person texted STOP before it could be sent
 
 
 OPEN_REPLIES = (ReplyStatus.PENDING, ReplyStatus.SENDING)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.sms.models import ReplyStatus, SmsReply
@@ -58,6 +58,20 @@ def queue_reply(
     session.add(row)
     session.flush()
     return row
+
+
+def cancel_open_replies(session: Session, *, contact_id: str) -> int:
+    """Cancels a person's replies still waiting for an attempt (their STOP is honoured at
+    once) and erases them; a reply being sent right now has left. Returns how many."""
+    result = session.execute(
+        update(SmsReply)
+        .where(SmsReply.contact_id == contact_id, SmsReply.status == ReplyStatus.PENDING)
+        .values(status=ReplyStatus.CANCELLED, sealed_number=None, sealed_text=None)
+    )
+    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if cancelled:
+        event(log, "replies cancelled by stop", contact=contact_id, replies=cancelled)
+    return cancelled
 
 
 def send_reply(ctx: AppContext, reply_id: int) -> ReplyStatus | None:

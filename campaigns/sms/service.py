@@ -31,6 +31,7 @@ from campaigns.registry.keywords import (
     message_word,
 )
 from campaigns.registry.models import Interaction
+from campaigns.sms.replies import cancel_open_replies
 from outreach.core.context import AppContext
 from outreach.core.db import insert_ignoring
 from outreach.core.logs import event
@@ -148,6 +149,9 @@ def _answer(
     command = _command(session, ctx, message=message, word=word, now=now)
     if command is None:
         return _answer_text(session, message=message, caller=caller, now=now)
+    if command.kind == InteractionKind.OPT_OUT:
+        # STOP at once: replies a send API has not taken yet (any channel's) are not sent.
+        cancel_open_replies(session, contact_id=caller[0])
     answer = _Answer(
         reply=command.reply,
         kind=command.kind,

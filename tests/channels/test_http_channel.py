@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from campaigns.followups.dispatcher import Dispatcher
 from campaigns.followups.models import Enrollment, OutboxMessage, OutboxStatus
+from campaigns.followups.replies import DEFAULTS as COMMAND_REPLIES
 from campaigns.registry.models import Interaction
 from campaigns.sms.models import ReplyStatus, SmsReply
 from campaigns.sms.replies import send_due_replies
@@ -366,3 +367,32 @@ def test_the_retry_job_runs_only_where_a_send_api_is_configured(
     assert [job.name for job in jobs(channels_ctx.settings)] == [REPLY_RETRIES]
     without = channels_ctx.settings.model_copy(update={"http_channel_send_url": ""})
     assert jobs(without) == []
+
+
+def test_stop_cancels_the_replies_not_yet_sent_and_its_own_confirmation_goes(
+    hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext, clock: Clock
+) -> None:
+    aggregator.status = 503
+    hclient.post(RECEIVE, json=message("work", "a"))
+    hclient.post(RECEIVE, json=message("STOP", "b"))
+    first, confirmation = reply_rows(channels_ctx)
+    assert first.status == ReplyStatus.CANCELLED
+    assert first.sealed_number is None and first.sealed_text is None
+    assert confirmation.status == ReplyStatus.PENDING
+    aggregator.status = 202
+    clock.now += timedelta(days=1)
+    assert send_due_replies(channels_ctx) == 1
+    texts = [sent["json"]["text"] for sent in aggregator.sent]
+    assert texts[-1] in COMMAND_REPLIES["stop"].values()  # the STOP's own confirmation
+    assert sum(t.startswith("Work abroad?") for t in texts) == 1  # only the failed attempt
+
+
+def test_a_stop_on_twilio_cancels_the_same_persons_pending_reply(
+    hclient: TestClient, aggregator: Aggregator, channels_ctx: AppContext
+) -> None:
+    aggregator.status = 503
+    hclient.post(RECEIVE, json=message("work", "a"))
+    form = {"MessageSid": "SM" + "9" * 32, "From": PERSON, "To": VOICE_NUMBER, "Body": "STOP"}
+    assert signed_post(hclient, "/twilio/sms", form).status_code == 200
+    (row,) = reply_rows(channels_ctx)
+    assert row.status == ReplyStatus.CANCELLED and row.sealed_number is None
