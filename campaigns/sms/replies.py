@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.sms.models import ReplyStatus, SmsReply
@@ -42,7 +42,7 @@ def queue_reply(
     to: str,
     text: str,
     now: datetime,
-) -> SmsReply:
+) -> None:
     """Queues the reply to a recorded message, due now (in the caller's transaction)."""
     row = SmsReply(
         interaction_id=interaction_id,
@@ -56,8 +56,6 @@ def queue_reply(
         created_at=now,
     )
     session.add(row)
-    session.flush()
-    return row
 
 
 def cancel_open_replies(session: Session, *, contact_id: str) -> int:
@@ -77,10 +75,19 @@ def cancel_open_replies(session: Session, *, contact_id: str) -> int:
 def send_reply(ctx: AppContext, reply_id: int) -> ReplyStatus | None:
     """Sends one open reply if no other process has it; returns its new status (None: it was
     not open, or another claim on it is still within its lease)."""
-    claim = _claim(ctx, reply_id)
+    return _send(ctx, SmsReply.id == reply_id)
+
+
+def send_reply_of(ctx: AppContext, interaction_id: int) -> ReplyStatus | None:
+    """Sends the open reply of an inbound message (after its webhook committed), if any."""
+    return _send(ctx, SmsReply.interaction_id == interaction_id)
+
+
+def _send(ctx: AppContext, which: ColumnElement[bool]) -> ReplyStatus | None:
+    claim = _claim(ctx, which)
     if claim is None:
         return None
-    sealed_number, sealed_text, from_number, gateway, attempts = claim
+    reply_id, sealed_number, sealed_text, from_number, gateway, attempts = claim
     try:
         to, text = ctx.vault.open(sealed_number), ctx.vault.open(sealed_text)
     except ValueError:
@@ -95,15 +102,6 @@ def send_reply(ctx: AppContext, reply_id: int) -> ReplyStatus | None:
         status = ReplyStatus.FAILED if final else ReplyStatus.PENDING
         return _record(ctx, reply_id, status, error=str(exc.code or exc.status or "error"))
     return _record(ctx, reply_id, ReplyStatus.SENT, sid=result.sid)
-
-
-def send_reply_of(ctx: AppContext, interaction_id: int) -> ReplyStatus | None:
-    """Sends the open reply of an inbound message (after its webhook committed), if any."""
-    with ctx.sessions() as session:
-        reply_id = session.scalar(
-            select(SmsReply.id).where(SmsReply.interaction_id == interaction_id)
-        )
-    return None if reply_id is None else send_reply(ctx, reply_id)
 
 
 def send_due_replies(ctx: AppContext) -> int:
@@ -127,15 +125,26 @@ def send_due_replies(ctx: AppContext) -> int:
     return len(due)
 
 
-def _claim(ctx: AppContext, reply_id: int) -> tuple[str, str, str, str, int] | None:
+def _claim(
+    ctx: AppContext, which: ColumnElement[bool]
+) -> tuple[int, str, str, str, str, int] | None:
+    """Claims the reply `which` selects: (id, sealed number, sealed text, our number, gateway,
+    attempts), or None if there is none, it is not open, or another claim's lease holds."""
     now = ctx.clock()
     with session_scope(ctx.sessions) as session:
-        row = session.get(SmsReply, reply_id, with_for_update=True)
+        row = session.scalar(select(SmsReply).where(which).with_for_update())
         if row is None or not row.sealed_number or not row.sealed_text or not _claimable(row, now):
             return None
         row.status, row.attempts = ReplyStatus.SENDING, row.attempts + 1
         row.claimed_until = now + timedelta(seconds=max(1, ctx.settings.dispatch_lease_seconds))
-        return row.sealed_number, row.sealed_text, row.from_number, row.gateway, row.attempts
+        return (
+            row.id,
+            row.sealed_number,
+            row.sealed_text,
+            row.from_number,
+            row.gateway,
+            row.attempts,
+        )
 
 
 def _claimable(row: SmsReply, now: datetime) -> bool:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
+from sqlalchemy import event as orm_event
 from sqlalchemy import select
 
-from campaigns.followups.models import Enrollment, EnrollmentStatus, OutboxStatus, Suppression
+from campaigns.followups.dispatcher import Dispatcher
+from campaigns.followups.models import (
+    Enrollment,
+    EnrollmentStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Suppression,
+)
+from campaigns.followups.outbox import claim_batch
 from campaigns.followups.service import opt_in
 from outreach.core.context import AppContext
 from tests.support.app import signed_post
@@ -41,6 +53,33 @@ def _sent_sid(ctx: AppContext) -> str:
     sid = outbox(ctx)[0].message_sid
     assert sid
     return sid
+
+
+def _claimed_row(ctx: AppContext) -> int:
+    """Opts PERSON in and claims the first message as the dispatcher does (token "t"), not
+    yet sent; returns its row id."""
+    ctx.clock = Clock(NOON)
+    fake_gateway(ctx)
+    campaign_id = make_campaign(ctx)
+    with ctx.sessions.begin() as session:
+        opt_in(
+            session,
+            ctx,
+            campaign_id=campaign_id,
+            number=PERSON,
+            language="en",
+            channel="sms",
+            now=NOON,
+        )
+        claim_batch(
+            session,
+            now=NOON,
+            token="t",
+            per_sender=1,
+            lease=timedelta(minutes=5),
+            skip_locked=not ctx.settings.is_sqlite,
+        )
+    return outbox(ctx)[0].id
 
 
 def post_status(client: TestClient, sid: str, status: str, code: str | None = None) -> int:
@@ -123,33 +162,7 @@ def test_unsigned_callbacks_are_refused(client: TestClient, ctx: AppContext) -> 
 def test_a_callback_that_beats_the_recorded_sid_finds_its_row_by_the_signed_url(
     client: TestClient, ctx: AppContext
 ) -> None:
-    from datetime import timedelta
-
-    from campaigns.followups.dispatcher import Dispatcher
-    from campaigns.followups.outbox import claim_batch
-
-    ctx.clock = Clock(NOON)
-    fake_gateway(ctx)
-    campaign_id = make_campaign(ctx)
-    with ctx.sessions.begin() as session:
-        opt_in(
-            session,
-            ctx,
-            campaign_id=campaign_id,
-            number=PERSON,
-            language="en",
-            channel="sms",
-            now=NOON,
-        )
-        claim_batch(
-            session,
-            now=NOON,
-            token="t",
-            per_sender=1,
-            lease=timedelta(minutes=5),
-            skip_locked=not ctx.settings.is_sqlite,
-        )
-    row_id = outbox(ctx)[0].id
+    row_id = _claimed_row(ctx)
     sid = "SM" + "c" * 32
     form = {"MessageSid": sid, "MessageStatus": "sent"}
     path = f"{PATH}?o={row_id}"
@@ -168,37 +181,7 @@ def test_a_delivery_callback_during_the_dispatchers_record_of_its_send_is_never_
 ) -> None:
     """Kannel's DLR (or Twilio's callback) can land while the dispatcher is recording the send:
     the two transactions read the same claimed row, and the later write must not undo the other."""
-    import threading
-    from datetime import timedelta
-
-    from sqlalchemy import event as orm_event
-
-    from campaigns.followups.dispatcher import Dispatcher
-    from campaigns.followups.models import OutboxMessage
-    from campaigns.followups.outbox import claim_batch
-
-    ctx.clock = Clock(NOON)
-    fake_gateway(ctx)
-    campaign_id = make_campaign(ctx)
-    with ctx.sessions.begin() as session:
-        opt_in(
-            session,
-            ctx,
-            campaign_id=campaign_id,
-            number=PERSON,
-            language="en",
-            channel="sms",
-            now=NOON,
-        )
-        claim_batch(
-            session,
-            now=NOON,
-            token="t",
-            per_sender=1,
-            lease=timedelta(minutes=5),
-            skip_locked=not ctx.settings.is_sqlite,
-        )
-    row_id = outbox(ctx)[0].id
+    row_id = _claimed_row(ctx)
     sid = "SM" + "e" * 32
     form = {"MessageSid": sid, "MessageStatus": "delivered"}
     codes: list[int] = []
