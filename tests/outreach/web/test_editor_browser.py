@@ -99,6 +99,25 @@ def test_a_keyword_collision_is_shown_before_saving(browser: Any, server: str) -
     assert "AZ-CLASH-2027" not in page.content()
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_live_checks_answer_never_moves_the_save_button(
+    browser: Any, server: str, viewport: dict[str, int]
+) -> None:
+    """The check answers each pause in typing; a click on Save that lands as its answer arrives
+    must still hit Save (CI once saw a click miss when the answer pushed the button down)."""
+    page = login(browser, server, "boss", viewport)
+    page.goto(f"{server}/dashboard/manage/campaigns/AZ-POSTER-NAKH-2027")
+    save = page.locator("[data-testid=save]")
+    before = save.bounding_box()
+    page.fill("input[name=region]", "Ordubad")
+    page.locator("[data-testid=check-ok]").wait_for()
+    assert save.bounding_box() == before
+    # A problem adds lines next to fields above the button, and the problem count beside it.
+    page.fill("input[name=start]", "2028-01-01")
+    page.locator("[data-testid=check-problems]").wait_for()
+    assert save.bounding_box() == before
+
+
 def test_a_stale_save_gets_the_conflict_message(browser: Any, server: str) -> None:
     first = login(browser, server, "boss")
     second = login(browser, server, "boss")
