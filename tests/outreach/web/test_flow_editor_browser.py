@@ -214,3 +214,20 @@ def test_a_viewer_can_open_none_of_the_editor(browser: Any, server: str) -> None
         answer = page.goto(f"{server}{path}")
         assert answer.status == 403
     screenshot(page, "flow-editor-viewer", full_page=False)
+
+
+def test_the_checks_answer_never_moves_the_save_button(browser: Any, server: str) -> None:
+    """Each pause in typing brings the check's list of errors; Save must stay where it was, so
+    a click as the list arrives still saves (the campaign editor's CI failure, here prevented)."""
+    page = _login(browser, server, "boss")
+    page.goto(f"{server}/dashboard/flows/hotline")
+    page.locator("#node-intro").wait_for()
+    save = page.locator("#save")
+    before = save.bounding_box()
+    _edit(page, "    next: psa\n", "    next: nowhere\n")
+    page.locator("#issues li").first.wait_for()
+    assert page.locator("#issues li").count() >= 1
+    assert save.bounding_box() == before
+    _edit(page, "    next: nowhere\n", "    next: psa\n")
+    page.locator("#issues li").first.wait_for(state="detached")
+    assert save.bounding_box() == before
