@@ -118,6 +118,12 @@
     });
   });
 
+  // The logs are boxes of a fixed height: each line goes at the foot, scrolled into view.
+  function add(box, node) {
+    box.append(node);
+    box.scrollTop = box.scrollHeight;
+  }
+
   // The simulator: dial the shown version, show each prompt, send keys or a timeout.
   const log = document.getElementById("sim-log");
   const keys = document.getElementById("sim-keys");
@@ -133,18 +139,18 @@
         turn.append(el("p", { class: "prompt say" }, p.text));
       }
     });
-    log.append(turn);
+    add(log, turn);
     call.seq = data.gather ? data.gather.seq : data.seq || data.dial || call.seq;
     if (data.ended) {
-      log.append(el("p", { class: "ended" }, "— call ended —"));
-      keys.hidden = true;
+      add(log, el("p", { class: "ended" }, "— call ended —"));
+      keys.disabled = true;
       call = null;
     } else if (data.redirect) {
       step("", "continue");
     } else if (data.dial) {
       step("", "dial");
     } else {
-      keys.hidden = false;
+      keys.disabled = false;
       document.getElementById("sim-digits").focus();
     }
   }
@@ -163,12 +169,12 @@
   });
   document.getElementById("sim-send").addEventListener("click", () => {
     const input = document.getElementById("sim-digits");
-    log.append(el("p", { class: "keys" }, "keys: " + input.value));
+    add(log, el("p", { class: "keys" }, "keys: " + input.value));
     step(input.value, "keys");
     input.value = "";
   });
   document.getElementById("sim-timeout").addEventListener("click", () => {
-    log.append(el("p", { class: "keys" }, "(no input)"));
+    add(log, el("p", { class: "keys" }, "(no input)"));
     step("", "keys");
   });
 
@@ -177,14 +183,14 @@
   document.getElementById("sms-send").addEventListener("click", () => {
     const to = document.getElementById("sms-to").value;
     const input = document.getElementById("sms-body");
-    smsLog.append(el("p", { class: "sms-out" }, "→ " + input.value));
+    add(smsLog, el("p", { class: "sms-out" }, "→ " + input.value));
     fetch("/dashboard/flows/sms", {
       method: "POST",
       headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
       body: JSON.stringify({ to, body: input.value }),
       credentials: "same-origin",
     }).then((r) => r.json()).then((data) => {
-      smsLog.append(el("p", { class: "sms-in" }, "← " + (data.reply || "(no reply)")));
+      add(smsLog, el("p", { class: "sms-in" }, "← " + (data.reply || "(no reply)")));
     });
     input.value = "";
   });

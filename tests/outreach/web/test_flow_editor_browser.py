@@ -222,12 +222,57 @@ def test_the_checks_answer_never_moves_the_save_button(browser: Any, server: str
     page = _login(browser, server, "boss")
     page.goto(f"{server}/dashboard/flows/hotline")
     page.locator("#node-intro").wait_for()
-    save = page.locator("#save")
-    before = save.bounding_box()
+    before = _page_boxes(page, "#save")
     _edit(page, "    next: psa\n", "    next: nowhere\n")
     page.locator("#issues li").first.wait_for()
     assert page.locator("#issues li").count() >= 1
-    assert save.bounding_box() == before
+    assert _page_boxes(page, "#save") == before
     _edit(page, "    next: nowhere\n", "    next: psa\n")
     page.locator("#issues li").first.wait_for(state="detached")
-    assert save.bounding_box() == before
+    assert _page_boxes(page, "#save") == before
+
+
+def _page_boxes(page: Any, *selectors: str) -> list[list[float]]:
+    """Where elements are on the page (not in the window, which a click may scroll)."""
+    return page.evaluate(
+        """(selectors) => selectors.map((s) => {
+          const r = document.querySelector(s).getBoundingClientRect();
+          return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
+        })""",
+        list(selectors),
+    )
+
+
+def test_the_simulators_turns_never_move_its_buttons(browser: Any, server: str) -> None:
+    """The call log scrolls in a box of its own and the key controls are always there (disabled
+    between calls): turns that arrive move neither Send keys nor the SMS pane's Send."""
+    page = _login(browser, server, "boss")
+    page.goto(f"{server}/dashboard/flows/hotline")
+    page.locator("#node-intro").wait_for()
+    send = page.locator("#sim-send")
+    assert send.is_disabled()
+    before = _page_boxes(page, "#sim-send", "#sms-send")
+    page.click("#sim-dial")
+    log = page.locator("#sim-log")
+    log.locator("text=For English, press 3.").wait_for()
+    assert send.is_enabled()
+    walk = [("3", "If you heard a code"), ("", "For legal work abroad"),
+            ("1", "Work abroad only with"), ("9", "Thank you for calling. Goodbye!")]  # fmt: skip
+    for keys, expect in walk:  # more turns than the box holds
+        if keys:
+            page.fill("#sim-digits", keys)
+            page.click("#sim-send")
+        else:
+            page.click("#sim-timeout")
+        log.locator(f"text={expect}").first.wait_for()
+    log.locator(".ended").wait_for()
+    assert send.is_disabled()
+    assert _page_boxes(page, "#sim-send", "#sms-send") == before
+    # The newest turn is scrolled into view at the box's foot.
+    assert page.evaluate(
+        """() => {
+          const b = document.getElementById('sim-log');
+          const atFoot = b.scrollTop + b.clientHeight >= b.scrollHeight - 1;
+          return b.scrollHeight > b.clientHeight && atFoot;
+        }"""
+    )
