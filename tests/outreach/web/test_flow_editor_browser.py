@@ -114,6 +114,20 @@ NEW_NODE = """    next: extra
 """
 
 
+def _walk_to_goodbye(page: Any) -> None:
+    """In the simulator, after its first menu: language -> topic (after a timeout) -> goodbye,
+    waiting for each prompt."""
+    walk = [("3", "If you heard a code"), ("", "For legal work abroad"),
+            ("1", "Work abroad only with"), ("9", "Thank you for calling. Goodbye!")]  # fmt: skip
+    for keys, expect in walk:
+        if keys:
+            page.fill("#sim-digits", keys)
+            page.click("#sim-send")
+        else:
+            page.click("#sim-timeout")
+        page.locator("#sim-log").locator(f"text={expect}").first.wait_for()
+
+
 def test_a_manager_builds_records_publishes_and_simulates(
     browser: Any, server: str, tmp_path: Path
 ) -> None:
@@ -188,15 +202,7 @@ def test_a_manager_builds_records_publishes_and_simulates(
     page.click("#sim-dial")
     log = page.locator("#sim-log")
     log.locator("text=For English, press 3.").wait_for()
-    walk = [("3", "If you heard a code"), ("", "For legal work abroad"),
-            ("1", "Work abroad only with"), ("9", "Thank you for calling. Goodbye!")]  # fmt: skip
-    for keys, expect in walk:
-        if keys:
-            page.fill("#sim-digits", keys)
-            page.click("#sim-send")
-        else:
-            page.click("#sim-timeout")
-        log.locator(f"text={expect}").first.wait_for()
+    _walk_to_goodbye(page)
     log.locator(".ended").wait_for()
     page.select_option("#sms-to", "+994502000101")
     page.fill("#sms-body", "İŞ")
@@ -256,15 +262,7 @@ def test_the_simulators_turns_never_move_its_buttons(browser: Any, server: str) 
     log = page.locator("#sim-log")
     log.locator("text=For English, press 3.").wait_for()
     assert send.is_enabled()
-    walk = [("3", "If you heard a code"), ("", "For legal work abroad"),
-            ("1", "Work abroad only with"), ("9", "Thank you for calling. Goodbye!")]  # fmt: skip
-    for keys, expect in walk:  # more turns than the box holds
-        if keys:
-            page.fill("#sim-digits", keys)
-            page.click("#sim-send")
-        else:
-            page.click("#sim-timeout")
-        log.locator(f"text={expect}").first.wait_for()
+    _walk_to_goodbye(page)  # more turns than the box holds
     log.locator(".ended").wait_for()
     assert send.is_disabled()
     assert _page_boxes(page, "#sim-send", "#sms-send") == before
